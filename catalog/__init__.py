@@ -1,0 +1,1 @@
+"""The team catalog: `team.yaml` as code — members, pipelines, rotation settings."""

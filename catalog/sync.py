@@ -1,0 +1,212 @@
+"""Load a validated catalog into the database, idempotently.
+
+Runs in the caller's transaction: any refusal raises before commit, so a refused sync
+leaves the database exactly as it was.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlmodel import Session, SQLModel, col, select
+
+from catalog.loader import CatalogError
+from catalog.schema import CatalogFile, MemberEntry, PipelineEntry, TeamEntry
+from schedules.generate import HORIZON_WEEKS, extend_schedule, regenerate_from
+from storage.models import Member, Ownership, Pipeline, Team, TimeOff
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+@dataclass
+class SyncReport:
+    """What a sync changed, as short human-readable lines."""
+
+    changes: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+def sync_catalog(session: Session, catalog: CatalogFile, now: datetime) -> SyncReport:
+    """Make the database match `catalog`; returns what changed (nothing on a second run)."""
+    report = SyncReport()
+    for team_entry in catalog.teams:
+        _sync_team(session, team_entry, now, report)
+    session.flush()
+    return report
+
+
+def _sync_team(session: Session, entry: TeamEntry, now: datetime, report: SyncReport) -> None:
+    team = _upsert(session, Team, entry.id, _team_values(entry), report)
+    members_before = _active_member_ids(session, team.id)
+    for position, member in enumerate(entry.members):
+        _upsert(session, Member, member.id, _member_values(team.id, position, member), report)
+        _sync_time_off(session, member, report)
+    removed = [member_id for member_id in members_before if member_id not in {m.id for m in entry.members}]
+    for position, pipeline in enumerate(entry.pipelines):
+        _upsert(session, Pipeline, pipeline.id, _pipeline_values(team.id, position, pipeline), report)
+        _sync_catalog_ownership(session, team, pipeline, report)
+    _retire_pipelines(session, team.id, {pipeline.id for pipeline in entry.pipelines}, report)
+    _retire_members(session, removed, now.date(), report)
+    session.flush()
+    if members_before and members_before != _active_member_ids(session, team.id):
+        boundary = now + timedelta(days=team.freeze_days)
+        regenerate_from(session, team, boundary)
+        report.changes.append(f"team {team.id}: schedule regenerated from {boundary:%Y-%m-%d} for the new members")
+    extend_schedule(session, team, now + timedelta(weeks=HORIZON_WEEKS))
+
+
+def _upsert(
+    session: Session, model: type[Row], key: str, values: dict[str, Any], report: SyncReport
+) -> Row:
+    """Insert or update one row by primary key, recording only real changes."""
+    row = session.get(model, key)
+    kind = model.__name__.lower()
+    if row is None:
+        row = model(id=key, **values)
+        session.add(row)
+        report.changes.append(f"{kind} {key}: added")
+        return row
+    changed = sorted(name for name, value in values.items() if getattr(row, name) != value)
+    for name in changed:
+        setattr(row, name, values[name])
+    if changed:
+        report.changes.append(f"{kind} {key}: updated {', '.join(changed)}")
+    return row
+
+
+def _team_values(entry: TeamEntry) -> dict[str, Any]:
+    rotation = entry.rotation
+    return {
+        "name": entry.name,
+        "timezone": entry.timezone,
+        "channel": entry.channel,
+        "shift_days": rotation.shift_days,
+        "handoff_weekday": rotation.weekday_index,
+        "handoff_time": rotation.handoff_time,
+        "rotation_start": rotation.start,
+        "freeze_days": rotation.freeze_days,
+        "major_holidays": list(rotation.major_holidays),
+    }
+
+
+def _member_values(team_id: str, position: int, entry: MemberEntry) -> dict[str, Any]:
+    return {
+        "team_id": team_id,
+        "name": entry.name,
+        "slack_id": entry.slack_id,
+        "email": entry.email,
+        "timezone": entry.timezone,
+        "country": entry.country,
+        "subdivision": entry.subdivision,
+        "position": position,
+        "active": True,
+    }
+
+
+def _pipeline_values(team_id: str, position: int, entry: PipelineEntry) -> dict[str, Any]:
+    return {
+        "team_id": team_id,
+        "name": entry.name,
+        "area": entry.area,
+        "audience": entry.audience,
+        "run_schedule": entry.schedule,
+        "sources": list(entry.sources),
+        "alert_channel": entry.alert_channel,
+        "position": position,
+        "active": True,
+    }
+
+
+def _active_member_ids(session: Session, team_id: str) -> list[str]:
+    query = select(Member.id).where(Member.team_id == team_id, col(Member.active)).order_by(col(Member.position))
+    return list(session.exec(query))
+
+
+def _sync_time_off(session: Session, entry: MemberEntry, report: SyncReport) -> None:
+    """Catalog time off is replaced wholesale; ad hoc time off (`oncall away`) is kept."""
+    wanted = {(item.first_day, item.last_day, item.reason) for item in entry.time_off}
+    stored = session.exec(select(TimeOff).where(TimeOff.member_id == entry.id, TimeOff.origin == "catalog")).all()
+    have = {(row.first_day, row.last_day, row.reason): row for row in stored}
+    for key, row in have.items():
+        if key not in wanted:
+            session.delete(row)
+            report.changes.append(f"member {entry.id}: time off {key[0]}..{key[1]} removed")
+    for first_day, last_day, reason in sorted(wanted - have.keys()):
+        session.add(
+            TimeOff(member_id=entry.id, first_day=first_day, last_day=last_day, reason=reason, origin="catalog")
+        )
+        report.changes.append(f"member {entry.id}: time off {first_day}..{last_day} added")
+
+
+def _sync_catalog_ownership(session: Session, team: Team, entry: PipelineEntry, report: SyncReport) -> None:
+    """The catalog's owners hold from the rotation start; quarterly rotations add later rows."""
+    row = session.exec(
+        select(Ownership).where(Ownership.pipeline_id == entry.id, Ownership.origin == "catalog")
+    ).first()
+    if row is None:
+        session.add(
+            Ownership(
+                pipeline_id=entry.id,
+                effective_from=team.rotation_start,
+                primary_id=entry.primary,
+                secondary_id=entry.secondary,
+            )
+        )
+        return
+    if (row.primary_id, row.secondary_id, row.effective_from) != (
+        entry.primary,
+        entry.secondary,
+        team.rotation_start,
+    ):
+        row.primary_id, row.secondary_id, row.effective_from = entry.primary, entry.secondary, team.rotation_start
+        report.changes.append(f"pipeline {entry.id}: owners now {entry.primary} / {entry.secondary}")
+
+
+def _retire_pipelines(session: Session, team_id: str, keep: set[str], report: SyncReport) -> None:
+    for pipeline in session.exec(select(Pipeline).where(Pipeline.team_id == team_id, col(Pipeline.active))):
+        if pipeline.id not in keep:
+            pipeline.active = False
+            report.changes.append(f"pipeline {pipeline.id}: removed")
+
+
+def _retire_members(session: Session, removed: list[str], today: date, report: SyncReport) -> None:
+    """Deactivate members who left the file, unless they still own a pipeline."""
+    session.flush()
+    for member_id in removed:
+        owned = current_ownership_of(session, member_id, today)
+        if owned:
+            raise CatalogError(
+                f"cannot remove member '{member_id}': still owns {', '.join(owned)}; "
+                "hand these pipelines over first"
+            )
+        member = session.get(Member, member_id)
+        assert member is not None
+        member.active = False
+        report.changes.append(f"member {member_id}: removed from the rotation")
+
+
+def current_ownership_of(session: Session, member_id: str, today: date) -> list[str]:
+    """Descriptions like "aggregate-growth (secondary)" of what `member_id` owns today."""
+    owned = []
+    for pipeline in session.exec(select(Pipeline).where(col(Pipeline.active)).order_by(col(Pipeline.position))):
+        current = current_owners(session, pipeline.id, today)
+        if current is None:
+            continue
+        for role, owner in (("primary", current.primary_id), ("secondary", current.secondary_id)):
+            if owner == member_id:
+                owned.append(f"{pipeline.id} ({role})")
+    return owned
+
+
+def current_owners(session: Session, pipeline_id: str, today: date) -> Ownership | None:
+    """The ownership row in force on `today`: the newest one that has started."""
+    query = (
+        select(Ownership)
+        .where(Ownership.pipeline_id == pipeline_id, col(Ownership.effective_from) <= today)
+        .order_by(col(Ownership.effective_from).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()

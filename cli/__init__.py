@@ -1,0 +1,1 @@
+"""The terminal front end (`oncall ...`): parse, call the core, print."""

@@ -1,0 +1,166 @@
+"""`oncall`: the terminal front end. Each command parses, calls the core, prints."""
+
+import json
+import sys
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+
+from catalog.loader import load_catalog
+from catalog.queries import resolve_team
+from cli import render
+from core.errors import OncallError
+from core.runtime import Runtime, open_runtime, sync_team_file
+from core.settings import MissingSetting, Settings
+from runbooks.document import available_runbooks
+from runbooks.lint import check_runbooks
+from runbooks.lookup import owners_view, runbook_view
+from schedules.queries import next_on_call, on_call_at, shifts_between
+from storage.db import session_scope
+
+app = typer.Typer(
+    help="On-call schedules and run books for a data team.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+
+TeamOption = Annotated[str | None, typer.Option("--team", help="Team id (needed only with several teams).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _runtime() -> Runtime:
+    return open_runtime(Settings())
+
+
+def _emit(payload: Any) -> None:
+    typer.echo(json.dumps(payload, indent=2))
+
+
+@app.command()
+def now(team: TeamOption = None, as_json: JsonOption = False) -> None:
+    """Who is on call right now."""
+    runtime = _runtime()
+    with runtime.session() as session:
+        the_team = resolve_team(session, team)
+        shift = on_call_at(session, the_team, runtime.clock())
+    if shift is None:
+        raise OncallError(f"nobody is on call for {the_team.id} right now: run `oncall sync`")
+    _emit(render.now_json(shift)) if as_json else typer.echo(render.now_text(shift))
+
+
+@app.command(name="next")
+def next_(team: TeamOption = None, as_json: JsonOption = False) -> None:
+    """Who takes over at the next handoff."""
+    runtime = _runtime()
+    with runtime.session() as session:
+        the_team = resolve_team(session, team)
+        shift = next_on_call(session, the_team, runtime.clock())
+    if shift is None:
+        raise OncallError(f"no shift is scheduled after the current one for {the_team.id}")
+    _emit(render.now_json(shift)) if as_json else typer.echo(render.now_text(shift, "Next on call"))
+
+
+@app.command()
+def schedule(
+    team: TeamOption = None,
+    start: Annotated[
+        datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (team time).")
+    ] = None,
+    weeks: Annotated[int, typer.Option(min=1, max=520, help="How many weeks to show.")] = 4,
+    as_json: JsonOption = False,
+) -> None:
+    """The coming shifts."""
+    runtime = _runtime()
+    with runtime.session() as session:
+        the_team = resolve_team(session, team)
+        begin = runtime.clock() if start is None else _local_midnight(start.date(), the_team.timezone)
+        shifts = shifts_between(session, the_team, begin, weeks)
+    if as_json:
+        _emit({"team": the_team.id, "shifts": [render.shift_json(shift) for shift in shifts]})
+    else:
+        typer.echo(render.schedule_text(shifts))
+
+
+def _local_midnight(day: date, timezone: str) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone))
+
+
+@app.command()
+def who(pipeline: Annotated[list[str], typer.Argument(help="Pipeline id or words from its name.")]) -> None:
+    """Who owns a pipeline, and who is on call for its team."""
+    runtime = _runtime()
+    with runtime.session() as session:
+        view = owners_view(session, " ".join(pipeline), runtime.clock())
+    typer.echo(render.owners_text(view.info, view.on_call))
+
+
+@app.command()
+def runbook(
+    name: Annotated[list[str] | None, typer.Argument(help="Pipeline id or words from its name.")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Lint every run book; non-zero on errors.")] = False,
+) -> None:
+    """Show a pipeline's run book (or list them, or --check them all)."""
+    if check:
+        _check_runbooks()
+        return
+    runtime = _runtime()
+    with runtime.session() as session:
+        if not name:
+            typer.echo("\n".join(available_runbooks()))
+            return
+        view = runbook_view(session, " ".join(name), runtime.clock())
+    typer.echo(render.owners_text(view.info, view.on_call))
+    typer.echo("")
+    typer.echo(view.runbook.path.read_text(encoding="utf-8").split("\n---\n", 1)[-1].strip())
+
+
+def _check_runbooks() -> None:
+    settings = Settings()
+    catalog = load_catalog(settings.oncall_team_file)
+    pipelines = [pipeline for team in catalog.teams for pipeline in team.pipelines]
+    findings = check_runbooks(
+        investor_slugs=[p.id for p in pipelines if p.audience == "investors"],
+        all_slugs=[p.id for p in pipelines],
+        today=date.today(),
+    )
+    for finding in findings:
+        typer.echo(f"{finding.severity}: {finding}", err=True)
+    errors = sum(finding.severity == "error" for finding in findings)
+    if errors:
+        raise typer.Exit(code=1)
+    typer.echo(f"run books OK ({len(pipelines)} pipelines, {len(findings)} warnings)")
+
+
+@app.command()
+def sync(
+    file: Annotated[Path | None, typer.Argument(help="Team file (default: $ONCALL_TEAM_FILE or team.yaml).")] = None,
+) -> None:
+    """Load the team file into the database (safe to repeat)."""
+    settings = Settings() if file is None else Settings(oncall_team_file=file)
+    runtime = open_runtime(settings)
+    with session_scope(runtime.engine) as session:
+        report = sync_team_file(runtime, session)
+    typer.echo("\n".join(report.changes) if report.changed else "Already up to date: nothing changed.")
+
+
+@app.command()
+def serve(
+    port: Annotated[int | None, typer.Option(help="HTTP port (default: $PORT or 3000).")] = None,
+) -> None:
+    """Run the Slack bot: Socket Mode if SLACK_APP_TOKEN is set, else HTTP."""
+    from bot.server import serve as run_server
+
+    run_server(Settings(), port)
+
+
+def main() -> None:
+    """Console entry point: expected failures become one line on stderr, not a traceback."""
+    try:
+        app()  # standalone: Typer itself answers usage errors with exit code 2
+    except MissingSetting as error:
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    except OncallError as error:
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(1)

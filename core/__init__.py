@@ -1,0 +1,1 @@
+"""Pieces every front end shares: settings, the injectable clock, domain errors, text safety."""

@@ -1,0 +1,19 @@
+"""Showing UTC instants as local time, the same way in Slack and in the terminal."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+
+def local(instant: datetime, timezone: str) -> datetime:
+    return instant.astimezone(ZoneInfo(timezone))
+
+
+def format_local(instant: datetime, timezone: str) -> str:
+    """"Mon 7 Dec 10:00 EST": weekday, day, time and zone abbreviation, unambiguous at a glance."""
+    moment = local(instant, timezone)
+    return f"{moment:%a} {moment.day} {moment:%b %H:%M %Z}"
+
+
+def format_local_with_year(instant: datetime, timezone: str) -> str:
+    moment = local(instant, timezone)
+    return f"{moment:%a} {moment.day} {moment:%b %Y %H:%M %Z}"

@@ -1,0 +1,1 @@
+"""On-call schedules: shift boundaries, generation, and who-is-on-call lookups."""

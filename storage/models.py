@@ -1,0 +1,161 @@
+"""The tables. Designed up front for the whole product (swaps, announcements, holiday
+rotation, ownership history) so later features add rows, not migrations.
+
+Conventions: string slugs as primary keys for catalog entities (they appear in commands
+and URLs), integer ids for events; instants are `UTCDateTime`; calendar days are `date`.
+"""
+
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def utc_now() -> datetime:
+    """Default for audit timestamps (not for anything a test needs to pin)."""
+    return datetime.now(UTC)
+
+
+class Team(SQLModel, table=True):
+    """A team and its rotation settings, as declared in the catalog."""
+
+    id: str = Field(primary_key=True)
+    name: str
+    timezone: str
+    channel: str
+    shift_days: int = 7
+    handoff_weekday: int = 0  # Monday = 0, as in `date.weekday()`
+    handoff_time: time = time(10, 0)
+    rotation_start: date
+    freeze_days: int = 14
+    major_holidays: list[str] = Field(default_factory=list, sa_type=JSON)
+
+
+class Member(SQLModel, table=True):
+    """A person on a team's rotation. Removed members stay (inactive) for history."""
+
+    id: str = Field(primary_key=True)
+    team_id: str = Field(foreign_key="team.id", index=True)
+    name: str
+    slack_id: str = Field(index=True)
+    email: str
+    timezone: str
+    country: str
+    subdivision: str | None = None
+    position: int = 0  # order in the catalog: the rotation order and every tie-break
+    active: bool = True
+
+
+class Pipeline(SQLModel, table=True):
+    """A data pipeline the team keeps running."""
+
+    id: str = Field(primary_key=True)
+    team_id: str = Field(foreign_key="team.id", index=True)
+    name: str
+    area: str
+    audience: str
+    run_schedule: str
+    sources: list[str] = Field(default_factory=list, sa_type=JSON)
+    alert_channel: str
+    position: int = 0
+    active: bool = True
+
+
+class Ownership(SQLModel, table=True):
+    """Who owns a pipeline from a given day on; the newest row not in the future wins.
+
+    The catalog writes one row per pipeline (origin "catalog"); the quarterly rotation adds
+    rows (origin "rotation", with the quarter), which keeps the history.
+    """
+
+    __table_args__ = (UniqueConstraint("pipeline_id", "effective_from"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pipeline_id: str = Field(foreign_key="pipeline.id", index=True)
+    effective_from: date
+    primary_id: str = Field(foreign_key="member.id")
+    secondary_id: str = Field(foreign_key="member.id")
+    origin: str = "catalog"
+    quarter: str | None = None
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class Shift(SQLModel, table=True):
+    """One on-call shift: [start, end) in UTC, a primary and a secondary.
+
+    `origin` says who decided it: "rotation" (generated; may be regenerated), "swap" or
+    "override" (a human decision; never rewritten by regeneration).
+    """
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "start", name="uq_shift_team_start"),
+        Index("ix_shift_team_end", "team_id", "end"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="team.id")
+    start: datetime = Field(sa_type=UTCDateTime)
+    end: datetime = Field(sa_type=UTCDateTime)
+    primary_id: str = Field(foreign_key="member.id")
+    secondary_id: str = Field(foreign_key="member.id")
+    origin: str = "rotation"
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class TimeOff(SQLModel, table=True):
+    """A member's absence, whole local days `first_day`..`last_day` inclusive."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: str = Field(foreign_key="member.id", index=True)
+    first_day: date
+    last_day: date
+    reason: str = ""
+    origin: str = "adhoc"  # "catalog" rows are replaced on every sync; "adhoc" ones are kept
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class SwapRequest(SQLModel, table=True):
+    """A request to hand one role of one shift to someone else."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    shift_id: int = Field(foreign_key="shift.id", index=True)
+    role: str  # "primary" or "secondary"
+    requester_id: str = Field(foreign_key="member.id")
+    status: str = "open"  # open, accepted, cancelled, expired
+    accepter_id: str | None = Field(default=None, foreign_key="member.id")
+    channel: str | None = None
+    message_ts: str | None = None
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Announcement(SQLModel, table=True):
+    """A message the bot posts on a schedule; `key` makes each send happen once.
+
+    With several bot instances on one PostgreSQL, the unique key is what stops a handoff
+    message from being posted twice.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    team_id: str = Field(foreign_key="team.id", index=True)
+    kind: str
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    channel: str | None = None
+    message_ts: str | None = None
+
+
+class HolidayAssignment(SQLModel, table=True):
+    """Who covers a major holiday in the separate, pre-agreed holiday rotation."""
+
+    __table_args__ = (UniqueConstraint("team_id", "year", "holiday"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="team.id", index=True)
+    year: int
+    holiday: str
+    day: date
+    member_id: str = Field(foreign_key="member.id")
