@@ -1,0 +1,54 @@
+"""Turn a parsed request into Slack messages by asking the core.
+
+No Bolt types here: the listeners handle Slack's plumbing, these functions only decide
+what to say. Domain errors propagate to the app's single error handler.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot import blocks
+from bot.blocks import Message
+from bot.parsing import Help, MentionRequest, Next, Now, RunbookList, Schedule, ShowRunbook, Who
+from catalog.queries import PipelineNotFound, SeveralPipelines, active_pipelines, pipeline_info
+from core.text import escape_mrkdwn
+from runbooks.lookup import owners_view, runbook_view
+from schedules.queries import next_on_call, on_call_at, shifts_between
+from storage.models import Team
+
+
+def answer(session: Session, request: MentionRequest, team: Team, now: datetime, viewer_tz: str) -> list[Message]:
+    """The messages answering `request` (several only for long run books)."""
+    match request:
+        case Now():
+            return [blocks.now_message(on_call_at(session, team, now), viewer_tz)]
+        case Next():
+            return [blocks.now_message(next_on_call(session, team, now), viewer_tz, heading="Next on call")]
+        case Schedule(weeks=weeks):
+            return [blocks.schedule_message(shifts_between(session, team, now, weeks), viewer_tz)]
+        case Who(query=query):
+            return _or_choices(lambda: [blocks.owners_message(owners_view(session, query, now), viewer_tz)])
+        case RunbookList():
+            infos = [pipeline_info(session, p.id, now.date()) for p in active_pipelines(session)]
+            return [blocks.runbook_list_message(infos)]
+        case ShowRunbook(query=query):
+            return _or_choices(lambda: blocks.runbook_messages(runbook_view(session, query, now), viewer_tz))
+        case Help(problem=problem):
+            return [blocks.help_message(problem)]
+
+
+def _or_choices(build: Callable[[], list[Message]]) -> list[Message]:
+    """A vague or misspelt pipeline name gets buttons for what it might mean."""
+    try:
+        return build()
+    except SeveralPipelines as several:
+        intro = f"`{escape_mrkdwn(several.query)}` matches {len(several.matches)} pipelines. Which one?"
+        return [blocks.pipeline_choices_message(intro, several.matches)]
+    except PipelineNotFound as missing:
+        if not missing.suggestions:
+            raise
+        names = " or ".join(f"`{c.id}`" for c in missing.suggestions)
+        intro = f"No pipeline `{escape_mrkdwn(missing.query)}`: did you mean {names}?"
+        return [blocks.pipeline_choices_message(intro, missing.suggestions)]

@@ -1,0 +1,97 @@
+"""Shared fixtures: a database per test (SQLite, and PostgreSQL when TEST_DATABASE_URL is
+set), a pinned clock, the fake Slack Web API, and the real bot served over HTTP."""
+
+import os
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import SQLModel, create_engine
+from waitress.server import TcpWSGIServer, create_server
+
+from bot.server import http_app
+from core.clock import Clock, fixed_clock
+from core.runtime import Runtime, open_runtime
+from core.settings import Settings
+from tests.slack_fake import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+
+REPO = Path(__file__).resolve().parent.parent
+TEAM_FILE = REPO / "team.yaml"
+# Tuesday 1 December 2026, 12:00 UTC: Dana (primary) and Alice (secondary) are on call.
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's environment or .env."""
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "ONCALL_")) or name in ("DATABASE_URL", "PORT"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def _database_params() -> list[str]:
+    return ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+
+
+@pytest.fixture(params=_database_params())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each configured kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'oncall.db'}"
+    assert POSTGRES_URL is not None
+    engine = create_engine(Settings(database_url=POSTGRES_URL).database_url)
+    SQLModel.metadata.drop_all(engine)
+    engine.dispose()
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return fixed_clock(NOW)
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "oncall_team_file": TEAM_FILE,
+        "slack_bot_token": BOT_TOKEN,
+        "slack_signing_secret": SIGNING_SECRET,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def runtime(database_url: str, clock: Clock) -> Iterator[Runtime]:
+    """The example team loaded, its schedule generated, time pinned at NOW."""
+    opened = open_runtime(make_settings(database_url), clock)
+    yield opened
+    opened.engine.dispose()
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        fake.user_timezones.update({"U0A11CE": "America/New_York", "U0B0B00": "Europe/London"})
+        yield fake
+
+
+@pytest.fixture
+def bot_url(database_url: str, clock: Clock, slack: FakeSlack) -> Iterator[str]:
+    """The bot's HTTP endpoint, served by waitress exactly as `oncall serve` does."""
+    settings = make_settings(database_url, slack_api_url=slack.api_url)
+    runtime = open_runtime(settings, clock)
+    server = create_server(http_app(runtime), host="127.0.0.1", port=0, threads=4)
+    assert isinstance(server, TcpWSGIServer)  # one socket, so one effective port
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    assert server.socket is not None
+    yield f"http://127.0.0.1:{server.socket.getsockname()[1]}"
+    server.task_dispatcher.shutdown(timeout=5)  # let in-flight requests finish first
+    server.close()
+    thread.join(timeout=5)
+    runtime.engine.dispose()
