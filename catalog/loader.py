@@ -56,7 +56,11 @@ def _read_yaml(path: Path) -> Any:
 
 def _format_errors(path: Path, raw: Any, error: ValidationError) -> str:
     lines = []
-    for detail in error.errors():
+    details = error.errors()
+    failed_items = {tuple(d["loc"][:i]) for d in details for i, key in enumerate(d["loc"]) if isinstance(key, int)}
+    for detail in details:
+        if detail["type"] == "too_short" and tuple(detail["loc"]) in failed_items:
+            continue  # pydantic counts only the valid items: the real problem is reported inside
         location = describe_location(raw, detail["loc"])
         message = _PYDANTIC_MESSAGES.get(detail["type"], detail["msg"].removeprefix("Value error, "))
         lines.append(f"{path}: {location}: {message}" if location else f"{path}: {message}")
@@ -86,19 +90,32 @@ def _has(node: Any, key: int | str) -> bool:
 
 def _cross_reference_problems(catalog: CatalogFile) -> Iterable[str]:
     """Problems no single field can see: duplicate ids, owners who are not members."""
-    yield from _duplicates("teams", [team.id for team in catalog.teams], "team")
-    all_members = [member.id for team in catalog.teams for member in team.members]
-    yield from _duplicates("members", all_members, "member")
-    all_pipelines = [pipeline.id for team in catalog.teams for pipeline in team.pipelines]
-    yield from _duplicates("pipelines", all_pipelines, "pipeline")
+    teams = [(f"teams[{i}] {team.id}", team) for i, team in enumerate(catalog.teams)]
+    yield from _duplicates([(where, team.id) for where, team in teams], "team")
+    all_members = [
+        (f"{where}: members[{j}] {member.id}", member.id)
+        for where, team in teams
+        for j, member in enumerate(team.members)
+    ]
+    yield from _duplicates(all_members, "member")
+    all_pipelines = [
+        (f"{where}: pipelines[{j}] {pipeline.id}", pipeline.id)
+        for where, team in teams
+        for j, pipeline in enumerate(team.pipelines)
+    ]
+    yield from _duplicates(all_pipelines, "pipeline")
     for index, team in enumerate(catalog.teams):
         yield from _team_problems(f"teams[{index}] {team.id}", team)
 
 
-def _duplicates(section: str, ids: list[str], kind: str) -> Iterable[str]:
-    for entry_id, count in Counter(ids).items():
-        if count > 1:
-            yield f"{section}: duplicate {kind} id '{entry_id}' ({count} entries)"
+def _duplicates(entries: list[tuple[str, str]], kind: str) -> Iterable[str]:
+    """Every entry reusing an id, named by its place in the file and the first user's."""
+    first: dict[str, str] = {}
+    for where, entry_id in entries:
+        if entry_id in first:
+            yield f"{where}: id: duplicate {kind} id '{entry_id}' (already used by {first[entry_id]})"
+        else:
+            first[entry_id] = where
 
 
 def _team_problems(where: str, team: TeamEntry) -> Iterable[str]:

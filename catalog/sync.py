@@ -58,9 +58,7 @@ def _sync_team(session: Session, entry: TeamEntry, now: datetime, report: SyncRe
     extend_schedule(session, team, now + timedelta(weeks=HORIZON_WEEKS))
 
 
-def _upsert(
-    session: Session, model: type[Row], key: str, values: dict[str, Any], report: SyncReport
-) -> Row:
+def _upsert(session: Session, model: type[Row], key: str, values: dict[str, Any], report: SyncReport) -> Row:
     """Insert or update one row by primary key, recording only real changes."""
     row = session.get(model, key)
     kind = model.__name__.lower()
@@ -161,7 +159,11 @@ def _sync_catalog_ownership(session: Session, team: Team, entry: PipelineEntry, 
         entry.secondary,
         team.rotation_start,
     ):
-        row.primary_id, row.secondary_id, row.effective_from = entry.primary, entry.secondary, team.rotation_start
+        row.primary_id, row.secondary_id, row.effective_from = (
+            entry.primary,
+            entry.secondary,
+            team.rotation_start,
+        )
         report.changes.append(f"pipeline {entry.id}: owners now {entry.primary} / {entry.secondary}")
 
 
@@ -179,8 +181,7 @@ def _retire_members(session: Session, removed: list[str], today: date, report: S
         owned = current_ownership_of(session, member_id, today)
         if owned:
             raise CatalogError(
-                f"cannot remove member '{member_id}': still owns {', '.join(owned)}; "
-                "hand these pipelines over first"
+                f"cannot remove member '{member_id}': still owns {', '.join(owned)}; hand these pipelines over first"
             )
         member = session.get(Member, member_id)
         assert member is not None

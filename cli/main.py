@@ -22,7 +22,9 @@ from schedules.queries import next_on_call, on_call_at, shifts_between
 from storage.db import session_scope
 
 app = typer.Typer(
-    help="On-call schedules and run books for a data team.", no_args_is_help=True, pretty_exceptions_enable=False
+    help="On-call schedules and run books for a data team.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
 )
 
 TeamOption = Annotated[str | None, typer.Option("--team", help="Team id (needed only with several teams).")]

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from catalog.queries import PipelineInfo, Person
+from catalog.queries import Person, PipelineInfo
 from core.timefmt import format_local, format_local_with_year
 from schedules.queries import OnCall
 

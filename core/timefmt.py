@@ -9,7 +9,7 @@ def local(instant: datetime, timezone: str) -> datetime:
 
 
 def format_local(instant: datetime, timezone: str) -> str:
-    """"Mon 7 Dec 10:00 EST": weekday, day, time and zone abbreviation, unambiguous at a glance."""
+    """ "Mon 7 Dec 10:00 EST": weekday, day, time and zone abbreviation, unambiguous at a glance."""
     moment = local(instant, timezone)
     return f"{moment:%a} {moment.day} {moment:%b %H:%M %Z}"
 

@@ -26,10 +26,7 @@ class OnCall:
 def on_call_at(session: Session, team: Team, at: datetime) -> OnCall | None:
     """The shift running at `at`, via the (team_id, start) index: newest start <= at."""
     query = (
-        select(Shift)
-        .where(Shift.team_id == team.id, col(Shift.start) <= at)
-        .order_by(col(Shift.start).desc())
-        .limit(1)
+        select(Shift).where(Shift.team_id == team.id, col(Shift.start) <= at).order_by(col(Shift.start).desc()).limit(1)
     )
     shift = session.exec(query).first()
     if shift is None or shift.end <= at:

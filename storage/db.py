@@ -12,10 +12,7 @@ from storage import models  # noqa: F401  (registers the tables on SQLModel.meta
 
 def make_engine(url: str) -> Engine:
     """An engine for `url` with the schema created (first use needs no manual step)."""
-    if url.startswith("sqlite"):
-        engine = _sqlite_engine(url)
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
+    engine = _sqlite_engine(url) if url.startswith("sqlite") else create_engine(url, pool_pre_ping=True)
     SQLModel.metadata.create_all(engine)
     return engine
 
@@ -23,11 +20,11 @@ def make_engine(url: str) -> Engine:
 def _sqlite_engine(url: str) -> Engine:
     """SQLite shared between threads (the web server's pool), with foreign keys enforced."""
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
-    engine = create_engine(
-        url,
-        connect_args={"check_same_thread": False, "timeout": 30},
-        poolclass=StaticPool if in_memory else None,
-    )
+    connect_args = {"check_same_thread": False, "timeout": 30}
+    if in_memory:  # one shared connection, or every session would see its own empty database
+        engine = create_engine(url, connect_args=connect_args, poolclass=StaticPool)
+    else:
+        engine = create_engine(url, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
