@@ -50,24 +50,26 @@ def resolve_team(
     session: Session, name: str | None = None, *, slack_user: str | None = None, channel: str | None = None
 ) -> Team:
     """The team a request is about: named explicitly, else the channel's team, else the
-    asker's team, else the only team there is."""
-    all_teams = teams(session)
+    asker's team, else the only team there is. Each step is one indexed or tiny query, so
+    a request costs the same with 1 team or 500."""
     if name:
-        return _team_named(all_teams, name)
-    by_channel = [team for team in all_teams if channel and team.channel == channel]
-    if len(by_channel) == 1:
-        return by_channel[0]
+        return _team_named(teams(session), name)
+    if channel:
+        by_channel = session.exec(select(Team).where(Team.channel == channel).limit(2)).all()
+        if len(by_channel) == 1:
+            return by_channel[0]
     if slack_user:
         member = session.exec(select(Member).where(Member.slack_id == slack_user, col(Member.active))).first()
         if member is not None:
             team = session.get(Team, member.team_id)
             assert team is not None
             return team
-    if len(all_teams) == 1:
-        return all_teams[0]
-    if not all_teams:
+    some = session.exec(select(Team).order_by(col(Team.id)).limit(2)).all()
+    if len(some) == 1:
+        return some[0]
+    if not some:
         raise NotFound("no team is configured yet: run `oncall sync`")
-    raise Ambiguous(f"which team? one of: {', '.join(team.id for team in all_teams)}")
+    raise Ambiguous(f"which team? one of: {', '.join(team.id for team in teams(session))}")
 
 
 def _team_named(all_teams: Sequence[Team], name: str) -> Team:

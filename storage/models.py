@@ -24,7 +24,7 @@ class Team(SQLModel, table=True):
     id: str = Field(primary_key=True)
     name: str
     timezone: str
-    channel: str
+    channel: str = Field(index=True)
     shift_days: int = 7
     handoff_weekday: int = 0  # Monday = 0, as in `date.weekday()`
     handoff_time: time = time(10, 0)
