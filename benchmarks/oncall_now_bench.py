@@ -18,7 +18,8 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time as clock_time, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
@@ -178,8 +179,14 @@ def main() -> None:
         print(f"database: {args.teams} teams x {args.years} years = {shifts} shifts "
               f"({time.perf_counter() - begin:.1f} s to build)")  # fmt: skip
         user = slack_id(f"team-{args.teams // 2:03d}-m1")
-        settings = Settings(_env_file=None, database_url=database_url, oncall_team_file=Path(scratch) / "none.yaml",  # type: ignore[call-arg]
-                            slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=slack.api_url)  # fmt: skip
+        settings = Settings(
+            _env_file=None,
+            database_url=database_url,
+            oncall_team_file=Path(scratch) / "none.yaml",
+            slack_bot_token=BOT_TOKEN,
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=slack.api_url,
+        )
         runtime = open_runtime(settings, fixed_clock(NOW))
         with served(http_app(runtime)) as oncall_url, served(noop_app(slack)) as noop_url:
             ours = sender(oncall_url, "/oncall", "now", user, slack)
