@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import SQLModel, create_engine
 from waitress.server import TcpWSGIServer, create_server
 
@@ -37,16 +38,32 @@ def _database_params() -> list[str]:
     return ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 
 
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A schema of this test run's own, so concurrent runs on one server never collide."""
+    assert POSTGRES_URL is not None
+    schema = f"oncall_test_{os.getpid()}"
+    admin = create_engine(Settings(database_url=POSTGRES_URL).database_url)
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    admin.dispose()
+
+
 @pytest.fixture(params=_database_params())
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty database of each configured kind."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'oncall.db'}"
-    assert POSTGRES_URL is not None
-    engine = create_engine(Settings(database_url=POSTGRES_URL).database_url)
+    url: str = request.getfixturevalue("postgres_url")
+    engine = create_engine(Settings(database_url=url).database_url)
     SQLModel.metadata.drop_all(engine)
     engine.dispose()
-    return POSTGRES_URL
+    return url
 
 
 @pytest.fixture
