@@ -92,3 +92,10 @@ def test_command_text_containing_payload_reaches_the_bot(bot_url: str, slack: Fa
     assert "No pipeline" in answer or "no pipeline" in answer
     answer = section_texts(run_command(bot_url, slack, "/oncall", "who payload"))
     assert "payload" in answer
+
+
+def test_rate_limited_timezone_lookup_does_not_delay_the_answer(bot_url: str, slack: FakeSlack) -> None:
+    """users.info runs before the 3-second ack: a 429 must not make us wait out Retry-After."""
+    slack.fail_next("users.info", status=429, headers={"Retry-After": "30"})
+    answer = run_command(bot_url, slack, "/oncall", "now", user_id="U0B0B00")
+    assert "until Mon 7 Dec 10:00 EST" in section_texts(answer)
