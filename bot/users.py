@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 log = logging.getLogger(__name__)
 CACHE_SECONDS = 3600.0
 RETRY_FAILED_AFTER = 60.0
-LOOKUP_TIMEOUT = 1.5  # seconds; the team timezone is a fine answer when Slack is slow
+LOOKUP_TIMEOUT = 2  # seconds; the team timezone is a fine answer when Slack is slow
 
 
 class TimezoneCache:

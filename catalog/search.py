@@ -34,11 +34,12 @@ def normalise(text: str) -> str:
 
 
 def search(query: str, candidates: Sequence[Candidate]) -> SearchResult:
-    """Exact id or name first, then every candidate containing all the words, then typos."""
+    """Exact id, then exact name, then every candidate containing all the words, then typos."""
     wanted = normalise(query)
     if not wanted:
         return SearchResult()
-    exact = [c for c in candidates if wanted in (c.id, normalise(c.name))]
+    typed = query.strip().lower()  # ids are matched as typed too: normalise() strips a trailing '-'
+    exact = [c for c in candidates if c.id in (wanted, typed)] or [c for c in candidates if normalise(c.name) == wanted]
     if exact:
         return SearchResult(match=exact[0])
     words = [word for word in wanted.split("-") if word]
