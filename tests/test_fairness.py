@@ -1,0 +1,62 @@
+"""Fairness metrics and the two peer strategies the benchmark compares against."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from schedules.fairness import METRICS, evaluate, limits
+from schedules.peers import least_recent, round_robin
+from schedules.solver import Assignment, History, Problem, Slot
+
+TEAM = ("alice", "bob", "charlie", "dana")
+
+
+def weekly(count: int) -> tuple[Slot, ...]:
+    first = date(2027, 1, 4)
+    starts = [first + timedelta(weeks=i) for i in range(count)]
+    return tuple(Slot(start, tuple(start + timedelta(days=d) for d in range(7))) for start in starts)
+
+
+def test_member_totals_include_history_and_count_back_to_back_and_conflicts() -> None:
+    problem = Problem(
+        TEAM,
+        weekly(2),
+        unavailable={"bob": frozenset({1})},
+        own_holidays={"alice": {0: 2}},
+        history={"alice": History(primary=1, holiday_days=1, weekend_days=4)},
+        previous=("alice", "dana"),
+    )
+    schedule = (Assignment("alice", "bob"), Assignment("bob", "charlie"))
+    report = evaluate(problem, schedule)
+    alice, bob = report.members[0], report.members[1]
+    assert (alice.primary, alice.holiday_days, alice.weekend_days, alice.back_to_back) == (2, 3, 6, 1)
+    assert (bob.primary, bob.secondary, bob.back_to_back, bob.conflicts) == (1, 1, 1, 1)
+    assert report.metric("conflicts").spread == 1
+    assert report.metric("back_to_back").spread == 2
+    assert not report.at_limit()
+    assert tuple(m.metric for m in report.metrics) == METRICS
+
+
+def test_limits_for_a_full_team_are_perfect() -> None:
+    assert limits(Problem(TEAM, weekly(8))) == dict.fromkeys(METRICS, 0)
+
+
+def test_round_robin_ignores_availability_but_keeps_fixed_slots() -> None:
+    problem = Problem(TEAM, weekly(5), {"alice": frozenset({4})}, fixed={1: ("dana", "alice")})
+    assert round_robin(problem) == (
+        Assignment("alice", "bob"),
+        Assignment("dana", "alice"),
+        Assignment("charlie", "dana"),
+        Assignment("dana", "alice"),
+        Assignment("alice", "bob"),
+    )
+
+
+def test_least_recent_picks_per_role_and_skips_the_unavailable() -> None:
+    """Never-served first, then the oldest last shift in that role; alice is away in week 0."""
+    problem = Problem(TEAM, weekly(3), {"alice": frozenset({0})}, previous=("bob", "charlie"))
+    assert least_recent(problem) == (
+        Assignment("charlie", "bob"),
+        Assignment("alice", "dana"),
+        Assignment("dana", "alice"),
+    )
