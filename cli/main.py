@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
+from sqlmodel import Session, select
 
 from catalog.loader import load_catalog
 from catalog.queries import resolve_team
@@ -18,8 +19,10 @@ from core.settings import MissingSetting, Settings
 from runbooks.document import available_runbooks
 from runbooks.lint import check_runbooks
 from runbooks.lookup import owners_view, runbook_view
+from schedules import planner
 from schedules.queries import next_on_call, on_call_at, shifts_between
 from storage.db import session_scope
+from storage.models import Member
 
 app = typer.Typer(
     help="On-call schedules and run books for a data team.",
@@ -82,6 +85,67 @@ def schedule(
         _emit({"team": the_team.id, "shifts": [render.shift_json(shift) for shift in shifts]})
     else:
         typer.echo(render.schedule_text(shifts))
+
+
+@app.command()
+def generate(
+    team: TeamOption = None,
+    start: Annotated[datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First day.")] = None,
+    weeks: Annotated[int, typer.Option(min=1, max=520, help="How many weeks to plan.")] = 52,
+) -> None:
+    """Write the fair schedule (past, frozen and swapped shifts are kept) and show what changed."""
+    runtime = _runtime()
+    with session_scope(runtime.engine) as session:
+        the_team = resolve_team(session, team)
+        horizon = planner.horizon_from(the_team, _day(start, the_team.timezone, runtime), weeks)
+        changes = planner.generate(session, horizon, runtime.clock())
+        report = planner.fairness(session, horizon, runtime.clock())
+        names = _names(session, the_team.id)
+    typer.echo(render.changes_text(changes, the_team.timezone, names))
+    verdict = "every metric at its limit" if report.at_limit() else "see `oncall fairness`"
+    typer.echo(f"Fairness over {weeks} weeks: {verdict}.")
+
+
+@app.command()
+def fairness(
+    team: TeamOption = None,
+    start: Annotated[datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First day.")] = None,
+    weeks: Annotated[int, typer.Option(min=1, max=520, help="How many weeks to measure.")] = 52,
+    as_json: JsonOption = False,
+) -> None:
+    """How evenly the schedule shares the load, next to the best these inputs allow."""
+    runtime = _runtime()
+    with runtime.session() as session:
+        the_team = resolve_team(session, team)
+        horizon = planner.horizon_from(the_team, _day(start, the_team.timezone, runtime), weeks)
+        report = planner.fairness(session, horizon, runtime.clock())
+    _emit(render.fairness_json(report)) if as_json else typer.echo(render.fairness_text(report))
+
+
+@app.command()
+def away(
+    member: Annotated[str, typer.Argument(help="Member id.")],
+    first_day: Annotated[datetime, typer.Argument(formats=["%Y-%m-%d"], help="First day away.")],
+    last_day: Annotated[datetime, typer.Argument(formats=["%Y-%m-%d"], help="Last day away (included).")],
+    reason: Annotated[str, typer.Option(help="Shown to the team.")] = "",
+) -> None:
+    """Record time off, then regenerate the affected future and show what changed."""
+    runtime = _runtime()
+    with session_scope(runtime.engine) as session:
+        changes, the_team = planner.record_time_off(
+            session, member, first_day.date(), last_day.date(), reason, runtime.clock()
+        )
+        names = _names(session, the_team.id)
+    typer.echo(f"Recorded: {member} away {first_day:%Y-%m-%d} to {last_day:%Y-%m-%d}.")
+    typer.echo(render.changes_text(changes, the_team.timezone, names))
+
+
+def _day(start: datetime | None, timezone: str, runtime: Runtime) -> date:
+    return start.date() if start is not None else runtime.clock().astimezone(ZoneInfo(timezone)).date()
+
+
+def _names(session: Session, team_id: str) -> dict[str, str]:
+    return {m.id: m.name for m in session.exec(select(Member).where(Member.team_id == team_id))}
 
 
 def _local_midnight(day: date, timezone: str) -> datetime:

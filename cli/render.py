@@ -5,6 +5,8 @@ from typing import Any
 
 from catalog.queries import Person, PipelineInfo
 from core.timefmt import format_local, format_local_with_year
+from schedules.fairness import FairnessReport
+from schedules.planner import Change
 from schedules.queries import OnCall
 
 
@@ -79,3 +81,47 @@ def owners_text(info: PipelineInfo, on_call: OnCall | None) -> str:
     if on_call is not None:
         lines.append(f"  on call     primary {on_call.primary.name}, secondary {on_call.secondary.name}")
     return "\n".join(lines)
+
+
+def changes_text(changes: Sequence[Change], timezone: str, names: dict[str, str]) -> str:
+    if not changes:
+        return "No shift changed."
+
+    def pair(value: tuple[str, str] | None) -> str:
+        return "(none)" if value is None else f"{names.get(value[0], value[0])} / {names.get(value[1], value[1])}"
+
+    rows = [[format_local_with_year(c.start, timezone), pair(c.before), pair(c.after)] for c in changes]
+    return f"{len(changes)} shifts changed (primary / secondary):\n" + table(["shift", "before", "after"], rows)
+
+
+def fairness_text(report: FairnessReport) -> str:
+    members = table(
+        ["member", "primary", "secondary", "own-holiday days", "weekend days", "back-to-back", "time-off conflicts"],
+        [
+            [s.member, str(s.primary), str(s.secondary), str(s.holiday_days), str(s.weekend_days),
+             str(s.back_to_back), str(s.conflicts)]
+            for s in report.members
+        ],
+    )  # fmt: skip
+    metrics = table(
+        ["metric", "value", "best possible", ""],
+        [
+            [m.metric, str(m.spread), str(m.limit), "optimal" if m.spread <= m.limit else "ABOVE LIMIT"]
+            for m in report.metrics
+        ],
+    )
+    verdict = "Every metric is at its limit." if report.at_limit() else "Some metrics are above their limit."
+    note = "(value: max - min over members; back_to_back and conflicts: totals)"
+    return f"{members}\n\n{metrics}\n{note}\n{verdict}"
+
+
+def _verdict(value: int, limit: int) -> str:
+    return "optimal" if value <= limit else "ABOVE LIMIT"
+
+
+def fairness_json(report: FairnessReport) -> dict[str, Any]:
+    return {
+        "members": [vars(s) for s in report.members],
+        "metrics": [vars(m) for m in report.metrics],
+        "at_limit": report.at_limit(),
+    }

@@ -1,0 +1,224 @@
+"""From the database to the fair solver and back: which shifts may change, who is away,
+whose public holidays fall where, and what the past already counts.
+
+The solver (`schedules.solver`) is pure; this module is the only place that reads and
+writes shifts for regeneration. Rules enforced here, before the solver runs:
+shifts that already started, shifts starting inside the freeze window, and shifts decided
+by a human (origin "swap" or "override") are passed as fixed and never rewritten.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+
+import holidays
+from sqlmodel import Session, col, select
+
+from core.errors import OncallError
+from schedules.calendar import Rotation
+from schedules.fairness import FairnessReport, evaluate
+from schedules.generate import rotation_of
+from schedules.solver import Assignment, History, Infeasible, Problem, Slot, solve, weekend_days
+from storage.models import Member, Shift, Team, TimeOff
+
+HUMAN_ORIGINS = ("swap", "override")
+
+
+class ScheduleInfeasible(OncallError):
+    """The constraints cannot all hold; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """Shift indexes [first, first + weeks) of one team's rotation."""
+
+    team: Team
+    first: int
+    count: int
+
+    @property
+    def indexes(self) -> range:
+        return range(self.first, self.first + self.count)
+
+
+@dataclass(frozen=True)
+class Change:
+    start: datetime
+    before: tuple[str, str] | None
+    after: tuple[str, str]
+
+
+def horizon_from(team: Team, start_day: date, weeks: int) -> Horizon:
+    """The shifts from the one running at local midnight of `start_day`, `weeks` long."""
+    rotation = rotation_of(team)
+    midnight = datetime.combine(start_day, datetime.min.time(), tzinfo=rotation.zone)
+    return Horizon(team, max(0, rotation.index_at(midnight)), weeks)
+
+
+def build_problem(session: Session, horizon: Horizon, now: datetime) -> tuple[Problem, dict[int, Shift]]:
+    """The solver's input for `horizon`, and the stored shifts it covers (by slot)."""
+    team, rotation = horizon.team, rotation_of(horizon.team)
+    stored = _stored_shifts(session, team, rotation, horizon)
+    frozen_before = now + timedelta(days=team.freeze_days)
+    fixed = {
+        slot: (shift.primary_id, shift.secondary_id)
+        for slot, shift in stored.items()
+        if shift.start < frozen_before or shift.origin in HUMAN_ORIGINS
+    }
+    members = _members(session, team, fixed.values())
+    slots = tuple(Slot(rotation.local_start_day(i), rotation.days(i)) for i in horizon.indexes)
+    problem = Problem(
+        members=tuple(member.id for member in members),
+        slots=slots,
+        unavailable=_unavailable(session, members, slots),
+        own_holidays={m.id: _holiday_counts(m, slots) for m in members},
+        fixed=fixed,
+        history=_history(session, team, rotation, horizon, members),
+        previous=_previous(session, team, rotation, horizon.first),
+    )
+    return problem, stored
+
+
+def generate(session: Session, horizon: Horizon, now: datetime) -> list[Change]:
+    """Solve and write the horizon; returns the shifts that changed. All or nothing."""
+    problem, stored = build_problem(session, horizon, now)
+    try:
+        assignments = solve(problem)
+    except Infeasible as error:
+        raise ScheduleInfeasible(f"cannot schedule {horizon.team.id}: {error}") from None
+    return _write(session, horizon, stored, assignments)
+
+
+def fairness(session: Session, horizon: Horizon, now: datetime) -> FairnessReport:
+    """The stored schedule over `horizon` measured against the best the inputs allow."""
+    problem, stored = build_problem(session, horizon, now)
+    missing = [i for i in range(horizon.count) if i not in stored]
+    if missing:
+        raise OncallError(f"{len(missing)} shifts in that period are not scheduled yet: run `oncall generate`")
+    assignments = [Assignment(stored[i].primary_id, stored[i].secondary_id) for i in range(horizon.count)]
+    try:
+        return evaluate(problem, assignments)
+    except Infeasible as error:
+        raise ScheduleInfeasible(str(error)) from None
+
+
+def _stored_shifts(session: Session, team: Team, rotation: Rotation, horizon: Horizon) -> dict[int, Shift]:
+    first_start, _ = rotation.window(horizon.first)
+    _, last_end = rotation.window(horizon.first + horizon.count - 1)
+    query = select(Shift).where(Shift.team_id == team.id, col(Shift.start) >= first_start, col(Shift.start) < last_end)
+    return {rotation.index_at(shift.start) - horizon.first: shift for shift in session.exec(query)}
+
+
+def _members(session: Session, team: Team, fixed_pairs: Iterable[tuple[str, str]]) -> list[Member]:
+    """Active members in rotation order, plus anyone who left but still holds a fixed shift."""
+    needed = {member_id for pair in fixed_pairs for member_id in pair}
+    query = select(Member).where(Member.team_id == team.id).order_by(col(Member.position))
+    return [m for m in session.exec(query) if m.active or m.id in needed]
+
+
+def _unavailable(session: Session, members: Sequence[Member], slots: Sequence[Slot]) -> dict[str, frozenset[int]]:
+    """Time off overlapping a slot's days; members who left are unavailable everywhere."""
+    result = {}
+    for member in members:
+        if not member.active:
+            result[member.id] = frozenset(range(len(slots)))
+            continue
+        away = session.exec(select(TimeOff).where(TimeOff.member_id == member.id)).all()
+        blocked = {i for i, slot in enumerate(slots) for off in away if _overlaps(off, slot.days)}
+        if blocked:
+            result[member.id] = frozenset(blocked)
+    return result
+
+
+def _overlaps(off: TimeOff, days: Sequence[date]) -> bool:
+    return bool(days) and off.first_day <= days[-1] and off.last_day >= days[0]
+
+
+@cache
+def _calendar(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+    """A member's public holidays in one year (observed days included, as the issue asks)."""
+    return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=year))
+
+
+def own_holiday_days(member: Member, days: Iterable[date]) -> int:
+    return sum(1 for day in days if day in _calendar(member.country, member.subdivision, day.year))
+
+
+def _holiday_counts(member: Member, slots: Sequence[Slot]) -> dict[int, int]:
+    counts = {i: own_holiday_days(member, slot.days) for i, slot in enumerate(slots)}
+    return {i: count for i, count in counts.items() if count}
+
+
+def _history(
+    session: Session, team: Team, rotation: Rotation, horizon: Horizon, members: Sequence[Member]
+) -> dict[str, History]:
+    """Totals from every shift before the horizon: the fairness ledger carries over."""
+    start, _ = rotation.window(horizon.first)
+    by_id = {m.id: m for m in members}
+    totals = {m.id: [0, 0, 0, 0] for m in members}
+    for shift in session.exec(select(Shift).where(Shift.team_id == team.id, col(Shift.start) < start)):
+        days = rotation.days(rotation.index_at(shift.start))
+        for role, member_id in enumerate((shift.primary_id, shift.secondary_id)):
+            if member_id in totals:
+                totals[member_id][role] += 1
+                totals[member_id][2] += own_holiday_days(by_id[member_id], days)
+                totals[member_id][3] += weekend_days(Slot(days[0], days))
+    return {member_id: History(*values) for member_id, values in totals.items()}
+
+
+def _previous(session: Session, team: Team, rotation: Rotation, first: int) -> tuple[str, str] | None:
+    if first == 0:
+        return None
+    start, _ = rotation.window(first - 1)
+    shift = session.exec(select(Shift).where(Shift.team_id == team.id, Shift.start == start)).first()
+    return None if shift is None else (shift.primary_id, shift.secondary_id)
+
+
+def _write(
+    session: Session, horizon: Horizon, stored: dict[int, Shift], assignments: Sequence[Assignment]
+) -> list[Change]:
+    rotation, changes = rotation_of(horizon.team), []
+    for slot, assignment in enumerate(assignments):
+        pair = (assignment.primary, assignment.secondary)
+        shift = stored.get(slot)
+        if shift is not None and (shift.primary_id, shift.secondary_id) == pair:
+            continue
+        start, end = rotation.window(horizon.first + slot)
+        if shift is None:
+            session.add(Shift(team_id=horizon.team.id, start=start, end=end, primary_id=pair[0], secondary_id=pair[1]))
+            changes.append(Change(start, None, pair))
+        else:
+            changes.append(Change(start, (shift.primary_id, shift.secondary_id), pair))
+            shift.primary_id, shift.secondary_id = pair
+    session.flush()
+    return changes
+
+
+def record_time_off(
+    session: Session, member_id: str, first_day: date, last_day: date, reason: str, now: datetime
+) -> tuple[list[Change], Team]:
+    """Add ad hoc time off and regenerate every stored shift from today on that it affects.
+
+    Frozen shifts stay as they are (the solver keeps them fixed); if the member is on call
+    in one of them, the solver refuses and nothing is written, so the team arranges a swap.
+    """
+    member = session.get(Member, member_id)
+    if member is None or not member.active:
+        raise OncallError(f"no member '{member_id}'")
+    if last_day < first_day:
+        raise OncallError(f"the last day {last_day} is before the first day {first_day}")
+    team = session.get(Team, member.team_id)
+    assert team is not None
+    session.add(TimeOff(member_id=member_id, first_day=first_day, last_day=last_day, reason=reason, origin="adhoc"))
+    session.flush()
+    return generate(session, _stored_future(session, team, now), now), team
+
+
+def _stored_future(session: Session, team: Team, now: datetime) -> Horizon:
+    """From the shift running now to the last stored one."""
+    rotation = rotation_of(team)
+    last = session.exec(select(Shift.start).where(Shift.team_id == team.id).order_by(col(Shift.start).desc())).first()
+    first = max(0, rotation.index_at(now))
+    final = rotation.index_at(last) if last is not None else first
+    return Horizon(team, first, max(1, final - first + 1))
