@@ -32,6 +32,7 @@ app = typer.Typer(
 
 TeamOption = Annotated[str | None, typer.Option("--team", help="Team id (needed only with several teams).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+FromOption = Annotated[datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (team time).")]
 
 
 def _runtime() -> Runtime:
@@ -69,9 +70,7 @@ def next_(team: TeamOption = None, as_json: JsonOption = False) -> None:
 @app.command()
 def schedule(
     team: TeamOption = None,
-    start: Annotated[
-        datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (team time).")
-    ] = None,
+    start: FromOption = None,
     weeks: Annotated[int, typer.Option(min=1, max=520, help="How many weeks to show.")] = 4,
     as_json: JsonOption = False,
 ) -> None:
@@ -90,7 +89,7 @@ def schedule(
 @app.command()
 def generate(
     team: TeamOption = None,
-    start: Annotated[datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First day.")] = None,
+    start: FromOption = None,
     weeks: Annotated[int, typer.Option(min=1, max=520, help="How many weeks to plan.")] = 52,
 ) -> None:
     """Write the fair schedule (past, frozen and swapped shifts are kept) and show what changed."""
@@ -109,7 +108,7 @@ def generate(
 @app.command()
 def fairness(
     team: TeamOption = None,
-    start: Annotated[datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First day.")] = None,
+    start: FromOption = None,
     weeks: Annotated[int, typer.Option(min=1, max=520, help="How many weeks to measure.")] = 52,
     as_json: JsonOption = False,
 ) -> None:
