@@ -104,10 +104,19 @@ def bot_url(database_url: str, clock: Clock, slack: FakeSlack) -> Iterator[str]:
     runtime = open_runtime(settings, clock)
     server = create_server(http_app(runtime), host="127.0.0.1", port=0, threads=4)
     assert isinstance(server, TcpWSGIServer)  # one socket, so one effective port
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     assert server.socket is not None
+    stopping = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except OSError:  # its select() loses the socket when we close it; only then is it fine
+            if not stopping.is_set():
+                raise
+
+    threading.Thread(target=run, daemon=True).start()
     yield f"http://127.0.0.1:{server.socket.getsockname()[1]}"
+    stopping.set()
     server.task_dispatcher.shutdown(timeout=5)  # let in-flight requests finish first
-    server.close()  # the daemon thread's loop notices within its 1 s poll; no need to wait
+    server.close()  # the loop notices within its 1 s poll; no need to wait for it
     runtime.engine.dispose()
