@@ -12,7 +12,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from catalog.loader import CatalogError
 from catalog.schema import CatalogFile, MemberEntry, PipelineEntry, TeamEntry
-from schedules.generate import HORIZON_WEEKS, extend_schedule, regenerate_from
+from schedules.generate import HORIZON_WEEKS, active_members, extend_schedule, regenerate_from
 from storage.models import Member, Ownership, Pipeline, Team, TimeOff
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -40,7 +40,7 @@ def sync_catalog(session: Session, catalog: CatalogFile, now: datetime) -> SyncR
 
 def _sync_team(session: Session, entry: TeamEntry, now: datetime, report: SyncReport) -> None:
     team = _upsert(session, Team, entry.id, _team_values(entry), report)
-    members_before = _active_member_ids(session, team.id)
+    members_before = active_members(session, team.id)
     for position, member in enumerate(entry.members):
         _upsert(session, Member, member.id, _member_values(team.id, position, member), report)
         _sync_time_off(session, member, report)
@@ -51,7 +51,7 @@ def _sync_team(session: Session, entry: TeamEntry, now: datetime, report: SyncRe
     _retire_pipelines(session, team.id, {pipeline.id for pipeline in entry.pipelines}, report)
     _retire_members(session, removed, now.date(), report)
     session.flush()
-    if members_before and members_before != _active_member_ids(session, team.id):
+    if members_before and members_before != active_members(session, team.id):
         boundary = now + timedelta(days=team.freeze_days)
         regenerate_from(session, team, boundary)
         report.changes.append(f"team {team.id}: schedule regenerated from {boundary:%Y-%m-%d} for the new members")
@@ -116,11 +116,6 @@ def _pipeline_values(team_id: str, position: int, entry: PipelineEntry) -> dict[
         "position": position,
         "active": True,
     }
-
-
-def _active_member_ids(session: Session, team_id: str) -> list[str]:
-    query = select(Member.id).where(Member.team_id == team_id, col(Member.active)).order_by(col(Member.position))
-    return list(session.exec(query))
 
 
 def _sync_time_off(session: Session, entry: MemberEntry, report: SyncReport) -> None:

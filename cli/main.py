@@ -2,7 +2,7 @@
 
 import json
 import sys
-from datetime import date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -16,6 +16,7 @@ from cli import render
 from core.errors import OncallError
 from core.runtime import Runtime, open_runtime, sync_team_file
 from core.settings import MissingSetting, Settings
+from core.timefmt import local_midnight
 from runbooks.document import available_runbooks
 from runbooks.lint import check_runbooks
 from runbooks.lookup import owners_view, runbook_view
@@ -78,7 +79,7 @@ def schedule(
     runtime = _runtime()
     with runtime.session() as session:
         the_team = resolve_team(session, team)
-        begin = runtime.clock() if start is None else _local_midnight(start.date(), the_team.timezone)
+        begin = runtime.clock() if start is None else local_midnight(start.date(), the_team.timezone)
         shifts = shifts_between(session, the_team, begin, weeks)
     if as_json:
         _emit({"team": the_team.id, "shifts": [render.shift_json(shift) for shift in shifts]})
@@ -147,10 +148,6 @@ def _names(session: Session, team_id: str) -> dict[str, str]:
     return {m.id: m.name for m in session.exec(select(Member).where(Member.team_id == team_id))}
 
 
-def _local_midnight(day: date, timezone: str) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone))
-
-
 @app.command()
 def who(pipeline: Annotated[list[str], typer.Argument(help="Pipeline id or words from its name.")]) -> None:
     """Who owns a pipeline, and who is on call for its team."""
@@ -177,7 +174,7 @@ def runbook(
         view = runbook_view(session, " ".join(name), runtime.clock())
     typer.echo(render.owners_text(view.info, view.on_call))
     typer.echo("")
-    typer.echo(view.runbook.path.read_text(encoding="utf-8").split("\n---\n", 1)[-1].strip())
+    typer.echo(view.runbook.markdown())
 
 
 def _check_runbooks() -> None:

@@ -1,6 +1,6 @@
 """Showing UTC instants as local time, the same way in Slack and in the terminal."""
 
-from datetime import datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 
@@ -17,3 +17,8 @@ def format_local(instant: datetime, timezone: str) -> str:
 def format_local_with_year(instant: datetime, timezone: str) -> str:
     moment = local(instant, timezone)
     return f"{moment:%a} {moment.day} {moment:%b %Y %H:%M %Z}"
+
+
+def local_midnight(day: date, timezone: str) -> datetime:
+    """The instant `day` begins in `timezone` (where "from 2027-03-01" starts)."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone))

@@ -59,6 +59,12 @@ class Runbook:
         wanted = title.casefold()
         return next((s for s in self.sections if s.title.casefold() == wanted), None)
 
+    def markdown(self) -> str:
+        """The document as Markdown without its front matter, for the terminal."""
+        parts = [f"# {self.title}"]
+        parts += [f"{'#' * sec.level} {sec.title}\n{sec.body}".rstrip() for sec in self.sections]
+        return "\n\n".join(parts)
+
     def subsections(self, title: str) -> tuple[Section, ...]:
         """The ``###`` sections under the ``##`` section ``title`` (e.g. each failure mode)."""
         wanted = title.casefold()

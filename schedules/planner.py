@@ -16,6 +16,7 @@ import holidays
 from sqlmodel import Session, col, select
 
 from core.errors import OncallError
+from core.timefmt import local_midnight
 from schedules.calendar import Rotation
 from schedules.fairness import FairnessReport, evaluate
 from schedules.generate import rotation_of
@@ -52,8 +53,7 @@ class Change:
 def horizon_from(team: Team, start_day: date, weeks: int) -> Horizon:
     """The shifts from the one running at local midnight of `start_day`, `weeks` long."""
     rotation = rotation_of(team)
-    midnight = datetime.combine(start_day, datetime.min.time(), tzinfo=rotation.zone)
-    return Horizon(team, max(0, rotation.index_at(midnight)), weeks)
+    return Horizon(team, max(0, rotation.index_at(local_midnight(start_day, team.timezone))), weeks)
 
 
 def build_problem(session: Session, horizon: Horizon, now: datetime) -> tuple[Problem, dict[int, Shift]]:
