@@ -10,9 +10,7 @@ by a human (origin "swap" or "override") are passed as fixed and never rewritten
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
 
-import holidays
 from sqlmodel import Session, col, select
 
 from core.errors import OncallError
@@ -20,6 +18,7 @@ from core.timefmt import local_midnight
 from schedules.calendar import Rotation
 from schedules.fairness import FairnessReport, evaluate
 from schedules.generate import rotation_of
+from schedules.public_holidays import own_holiday_days
 from schedules.solver import Assignment, History, Infeasible, Problem, Slot, solve, weekend_days
 from storage.models import Member, Shift, Team, TimeOff
 
@@ -133,16 +132,6 @@ def _unavailable(session: Session, members: Sequence[Member], slots: Sequence[Sl
 
 def _overlaps(off: TimeOff, days: Sequence[date]) -> bool:
     return bool(days) and off.first_day <= days[-1] and off.last_day >= days[0]
-
-
-@cache
-def _calendar(country: str, subdivision: str | None, year: int) -> frozenset[date]:
-    """A member's public holidays in one year (observed days included, as the issue asks)."""
-    return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=year))
-
-
-def own_holiday_days(member: Member, days: Iterable[date]) -> int:
-    return sum(1 for day in days if day in _calendar(member.country, member.subdivision, day.year))
 
 
 def _holiday_counts(member: Member, slots: Sequence[Slot]) -> dict[int, int]:
