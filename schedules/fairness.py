@@ -12,12 +12,17 @@ spread is at its limit, then weekend days among schedules at both count limits.
 |               |                                      | imposed, a sound bound (see below)           |
 | weekend_days  | spread incl. history                 | exact for equal weekend days per free slot  |
 |               |                                      | given both count ranges; else a sound bound  |
-| holiday_days  | spread of own-holiday days on call   | sound lower bound (totals and forced loads)  |
+| holiday_days  | TOTAL own-holiday days on call in    | each slot's two lightest available members   |
+|               | the horizon (history cannot change)  | (sound minimum)                              |
+| major_holidays| spread of major holidays as primary, | water-filling: the best spread with nobody   |
+|               | history included                     | away (sound bound)                           |
 | back_to_back  | TOTAL pairs of consecutive shifts    | sound minimum total (who could be on call)   |
 |               | with the same member on call         |                                              |
 | conflicts     | TOTAL (slot, role) while unavailable | conflicts already inside fixed slots         |
 
-For back_to_back and conflicts the `spread` field holds the total and `limit` its minimum.
+For holiday_days, back_to_back and conflicts the `spread` field holds the total and
+`limit` its minimum.  Own-holiday days are a burden to avoid first and to share second,
+so their total is the metric; the solver spreads the unavoidable ones evenly.
 The secondary limit bounds each member's secondaries by the weeks left after the primaries
 the primary limit forces on them, and from below by the weeks where only two people are
 available (whoever is not primary is secondary): necessary conditions, so a sound bound,
@@ -29,9 +34,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from schedules.solver import Assignment, Instance, Problem, compile_problem, compute_targets
+from schedules.solver import Assignment, History, Instance, Problem, compile_problem, compute_targets
 
-METRICS = ("primary", "secondary", "holiday_days", "weekend_days", "back_to_back", "conflicts")
+EXACT_LIMITS = ("primary", "conflicts")  # the other limits are sound lower bounds
+METRICS = ("primary", "secondary", "holiday_days", "weekend_days", "major_holidays", "back_to_back", "conflicts")
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class MemberStats:
     secondary: int
     holiday_days: int
     weekend_days: int
+    major_holidays: int
     back_to_back: int
     conflicts: int
 
@@ -71,7 +78,8 @@ class FairnessReport:
 
 def limits(problem: Problem) -> dict[str, int]:
     """Best achievable value per metric (see the module docstring); raises `Infeasible`."""
-    return compute_targets(compile_problem(problem)).limits()
+    inst = compile_problem(problem)
+    return compute_targets(inst).limits() | {"major_holidays": _major_holiday_limit(inst)}
 
 
 def evaluate(problem: Problem, assignments: Sequence[Assignment]) -> FairnessReport:
@@ -80,12 +88,13 @@ def evaluate(problem: Problem, assignments: Sequence[Assignment]) -> FairnessRep
     if len(assignments) != inst.n_slots:
         raise ValueError(f"{len(assignments)} assignments for {inst.n_slots} slots")
     stats = _member_stats(inst, assignments)
-    best = compute_targets(inst).limits()
+    best = compute_targets(inst).limits() | {"major_holidays": _major_holiday_limit(inst)}
     values = {
         "primary": _spread([s.primary for s in stats]),
         "secondary": _spread([s.secondary for s in stats]),
-        "holiday_days": _spread([s.holiday_days for s in stats]),
+        "holiday_days": sum(s.holiday_days for s in stats),
         "weekend_days": _spread([s.weekend_days for s in stats]),
+        "major_holidays": _spread([s.major_holidays for s in stats]),
         "back_to_back": sum(s.back_to_back for s in stats),
         "conflicts": sum(s.conflicts for s in stats),
     }
@@ -102,11 +111,16 @@ def _spread(values: Sequence[int]) -> int:
 def _member_stats(inst: Instance, assignments: Sequence[Assignment]) -> list[MemberStats]:
     problem = inst.problem
     index = {name: k for k, name in enumerate(problem.members)}
-    totals = [[0] * 6 for _ in problem.members]  # primary, secondary, holiday, weekend, b2b, conflicts
+    totals = [[0] * 7 for _ in problem.members]  # primary, secondary, holiday, weekend, major, b2b, conflicts
     for m, name in enumerate(problem.members):
-        history = problem.history.get(name)
-        if history is not None:
-            totals[m][:4] = [history.primary, history.secondary, history.holiday_days, history.weekend_days]
+        history = problem.history.get(name, History())
+        totals[m][:5] = [
+            history.primary,
+            history.secondary,
+            0,  # own-holiday days: this horizon only, where they can still be avoided
+            history.weekend_days,
+            history.major_holidays,
+        ]
     before: tuple[int, ...] = inst.previous
     for i, assignment in enumerate(assignments):
         pair = tuple(_member(index, name) for name in (assignment.primary, assignment.secondary))
@@ -115,10 +129,31 @@ def _member_stats(inst: Instance, assignments: Sequence[Assignment]) -> list[Mem
             row[role] += 1
             row[2] += inst.holidays[i][m]
             row[3] += inst.weekend[i]
-            row[4] += m in before
-            row[5] += m not in inst.avail_set[i]
+            row[5] += m in before
+            row[6] += m not in inst.avail_set[i]
+        totals[pair[0]][4] += problem.major_holidays.get(i, 0)
         before = pair
     return [MemberStats(name, *totals[m]) for m, name in enumerate(problem.members)]
+
+
+def _major_holiday_limit(inst: Instance) -> int:
+    """Water-filling: each major holiday not already fixed goes to whoever has fewest.
+
+    That is the best spread with nobody away; a sound bound, and what the holiday
+    rotation (`schedules.holiday_rotation`) reaches when the holiday's shift allows it.
+    """
+    problem = inst.problem
+    loads = [problem.history.get(name, History()).major_holidays for name in problem.members]
+    free = 0
+    for slot, count in problem.major_holidays.items():
+        fixed = inst.fixed[slot]
+        if fixed is None:
+            free += count
+        else:
+            loads[fixed[0]] += count
+    for _ in range(free):
+        loads[loads.index(min(loads))] += 1
+    return _spread(loads)
 
 
 def _member(index: dict[str, int], name: str) -> int:

@@ -183,16 +183,17 @@ def test_four_people_over_2027_reach_every_limit_without_back_to_back() -> None:
     assert {(s.primary, s.secondary) for s in report.members} == {(13, 13)}
 
 
-def test_four_people_with_holidays_keep_counts_and_rhythm() -> None:
-    """US and GB holidays: all limits but holiday days, which the no-back-to-back rhythm
-    (alternating pairs) ties to the calendar; it stays within one day of its bound here."""
+def test_four_people_with_holidays_keep_counts_and_avoid_holidays() -> None:
+    """US and GB holidays: every count limit and the fewest holiday days possible.  Avoiding
+    holidays breaks the no-back-to-back rhythm (alternating pairs); the back-to-back bound
+    ignores the count rules, and the measured gap to it here is 8."""
     slots = weekly(52)
     us = {2: 1, 6: 1, 21: 1, 23: 1, 26: 1, 35: 1, 40: 1, 44: 1, 46: 1, 50: 1, 51: 1}
     gb = {0: 1, 11: 1, 12: 1, 17: 1, 21: 1, 34: 1, 51: 3}
     problem = Problem(TEAM, slots, own_holidays={"alice": us, "bob": us, "charlie": gb, "dana": gb})
     report = evaluate(problem, solve(problem))
     for summary in report.metrics:
-        slack = 1 if summary.metric == "holiday_days" else 0
+        slack = 8 if summary.metric == "back_to_back" else 0
         assert summary.spread <= summary.limit + slack, summary
 
 
