@@ -10,14 +10,24 @@ by a human (origin "swap" or "override") are passed as fixed and never rewritten
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from core.errors import OncallError
 from core.timefmt import local_midnight
+from schedules.availability import unavailable
 from schedules.calendar import Rotation
 from schedules.fairness import FairnessReport, evaluate
 from schedules.generate import rotation_of
+from schedules.holiday_plan import (
+    HolidayPlan,
+    has_plan,
+    major_holidays,
+    move_off_absent,
+    pinned_primaries,
+    plan_year,
+)
 from schedules.public_holidays import own_holiday_days
 from schedules.solver import Assignment, History, Infeasible, Problem, Slot, solve, weekend_days
 from storage.models import Member, Shift, Team, TimeOff
@@ -67,16 +77,38 @@ def build_problem(session: Session, horizon: Horizon, now: datetime) -> tuple[Pr
     }
     members = _members(session, team, fixed.values())
     slots = tuple(Slot(rotation.local_start_day(i), rotation.days(i)) for i in horizon.indexes)
+    away = unavailable(session, members, [slot.days for slot in slots])
+    pins = pinned_primaries(session, team, horizon.first, horizon.count)
     problem = Problem(
         members=tuple(member.id for member in members),
         slots=slots,
-        unavailable=_unavailable(session, members, slots),
+        unavailable=away,
         own_holidays={m.id: _holiday_counts(m, slots) for m in members},
         fixed=fixed,
+        pinned_primary={
+            slot: member for slot, member in pins.items() if slot not in fixed and slot not in away.get(member, ())
+        },
+        major_holidays={
+            index - horizon.first: count
+            for index, count in _major_holidays_by_shift(session, team, horizon.first, horizon.count).items()
+        },
         history=_history(session, team, rotation, horizon, members),
         previous=_previous(session, team, rotation, horizon.first),
     )
     return problem, stored
+
+
+def _major_holidays_by_shift(session: Session, team: Team, first: int, count: int) -> dict[int, int]:
+    """Shift index -> how many of the team's major holidays fall in it, for shifts
+    [first, first + count)."""
+    rotation, result = rotation_of(team), dict[int, int]()
+    first_year = rotation.local_start_day(first).year
+    last_year = rotation.local_start_day(first + count).year
+    for year in range(first_year, last_year + 1):
+        for holiday in major_holidays(session, team, year)[0]:
+            if first <= holiday.shift < first + count:
+                result[holiday.shift] = result.get(holiday.shift, 0) + 1
+    return result
 
 
 def generate(session: Session, horizon: Horizon, now: datetime) -> list[Change]:
@@ -116,24 +148,6 @@ def _members(session: Session, team: Team, fixed_pairs: Iterable[tuple[str, str]
     return [m for m in session.exec(query) if m.active or m.id in needed]
 
 
-def _unavailable(session: Session, members: Sequence[Member], slots: Sequence[Slot]) -> dict[str, frozenset[int]]:
-    """Time off overlapping a slot's days; members who left are unavailable everywhere."""
-    result = {}
-    for member in members:
-        if not member.active:
-            result[member.id] = frozenset(range(len(slots)))
-            continue
-        away = session.exec(select(TimeOff).where(TimeOff.member_id == member.id)).all()
-        blocked = {i for i, slot in enumerate(slots) for off in away if _overlaps(off, slot.days)}
-        if blocked:
-            result[member.id] = frozenset(blocked)
-    return result
-
-
-def _overlaps(off: TimeOff, days: Sequence[date]) -> bool:
-    return bool(days) and off.first_day <= days[-1] and off.last_day >= days[0]
-
-
 def _holiday_counts(member: Member, slots: Sequence[Slot]) -> dict[int, int]:
     counts = {i: own_holiday_days(member, slot.days) for i, slot in enumerate(slots)}
     return {i: count for i, count in counts.items() if count}
@@ -145,14 +159,18 @@ def _history(
     """Totals from every shift before the horizon: the fairness ledger carries over."""
     start, _ = rotation.window(horizon.first)
     by_id = {m.id: m for m in members}
-    totals = {m.id: [0, 0, 0, 0] for m in members}
+    totals = {m.id: [0, 0, 0, 0, 0] for m in members}
+    major = _major_holidays_by_shift(session, team, 0, horizon.first)
     for shift in session.exec(select(Shift).where(Shift.team_id == team.id, col(Shift.start) < start)):
-        days = rotation.days(rotation.index_at(shift.start))
+        index = rotation.index_at(shift.start)
+        days = rotation.days(index)
         for role, member_id in enumerate((shift.primary_id, shift.secondary_id)):
             if member_id in totals:
                 totals[member_id][role] += 1
                 totals[member_id][2] += own_holiday_days(by_id[member_id], days)
                 totals[member_id][3] += weekend_days(Slot(days[0], days))
+        if shift.primary_id in totals:
+            totals[shift.primary_id][4] += major.get(index, 0)
     return {member_id: History(*values) for member_id, values in totals.items()}
 
 
@@ -184,13 +202,37 @@ def _write(
     return changes
 
 
+@dataclass(frozen=True)
+class TimeOffResult:
+    team: Team
+    changes: list[Change]
+    holidays_moved: list[str]
+    still_on_call: list[tuple[datetime, str]]  # frozen shifts in the absence: (start, role)
+
+
+def _still_on_call(
+    session: Session, team: Team, member_id: str, first_day: date, last_day: date
+) -> list[tuple[datetime, str]]:
+    """Shifts overlapping the absence that still have the member: the frozen ones."""
+    begin = local_midnight(first_day, team.timezone)
+    end = local_midnight(last_day + timedelta(days=1), team.timezone)
+    query = select(Shift).where(Shift.team_id == team.id, col(Shift.start) < end, col(Shift.end) > begin)
+    return [
+        (shift.start, role)
+        for shift in session.exec(query.order_by(col(Shift.start)))
+        for role, holder in (("primary", shift.primary_id), ("secondary", shift.secondary_id))
+        if holder == member_id
+    ]
+
+
 def record_time_off(
     session: Session, member_id: str, first_day: date, last_day: date, reason: str, now: datetime
-) -> tuple[list[Change], Team]:
+) -> TimeOffResult:
     """Add ad hoc time off and regenerate every stored shift from today on that it affects.
 
-    Frozen shifts stay as they are (the solver keeps them fixed); if the member is on call
-    in one of them, the solver refuses and nothing is written, so the team arranges a swap.
+    A major holiday the member was planned to cover moves to someone else first.  Frozen
+    shifts stay as they are (the solver keeps them fixed); if the member is on call in one
+    of them, that is returned in `still_on_call`, for the team to arrange a swap.
     """
     member = session.get(Member, member_id)
     if member is None or not member.active:
@@ -201,7 +243,39 @@ def record_time_off(
     assert team is not None
     session.add(TimeOff(member_id=member_id, first_day=first_day, last_day=last_day, reason=reason, origin="adhoc"))
     session.flush()
-    return generate(session, _stored_future(session, team, now), now), team
+    moved = move_off_absent(session, team, now)
+    changes = generate(session, _stored_future(session, team, now), now)
+    return TimeOffResult(team, changes, moved, _still_on_call(session, team, member_id, first_day, last_day))
+
+
+def plan_holidays(
+    session: Session, team: Team, year: int, now: datetime, replan: bool = False
+) -> tuple[HolidayPlan, list[Change]]:
+    """Plan (or re-plan) the year's major-holiday rotation, then regenerate the stored
+    future so the regular schedule makes each holiday's member primary.
+
+    The schedule is settled first, and the rest of this year's holidays are planned (as
+    they stand, where frozen) before a later year, so the history the plan balances
+    against does not move under it afterwards."""
+    if has_plan(session, team, year) and not replan:
+        return plan_year(session, team, year, now), []
+    settled = generate(session, _stored_future(session, team, now), now)  # the past the plan reads
+    this_year = now.astimezone(ZoneInfo(team.timezone)).year
+    for earlier in range(this_year, year):  # their holidays still ahead count as history
+        if not has_plan(session, team, earlier):
+            plan_year(session, team, earlier, now)
+    plan = plan_year(session, team, year, now, replan)
+    changes = generate(session, _stored_future(session, team, now), now)
+    return plan, _merged(settled, changes)
+
+
+def _merged(first: Sequence[Change], second: Sequence[Change]) -> list[Change]:
+    """Two successive rewrites as one list of before -> after, unchanged shifts left out."""
+    by_start = {change.start: change for change in first}
+    for change in second:
+        before = by_start[change.start].before if change.start in by_start else change.before
+        by_start[change.start] = Change(change.start, before, change.after)
+    return [change for _, change in sorted(by_start.items()) if change.before != change.after]
 
 
 def _stored_future(session: Session, team: Team, now: datetime) -> Horizon:

@@ -1,0 +1,175 @@
+"""The major-holiday rotation in the database: plan a year, read it back as pinned
+primaries for the regular schedule, and move a holiday off someone who is now away.
+
+The year's holidays are the team's `major_holidays`, named as the `holidays` package spells
+them for the team's country (`public_holidays.team_country`).  The past is read from the
+stored shifts (who was primary on each major holiday), so swaps count and a team that
+starts planning in 2027 still gets credit for 2026.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlmodel import Session, col, delete, select
+
+from core.errors import OncallError
+from schedules.availability import unavailable
+from schedules.calendar import Rotation
+from schedules.generate import rotation_of
+from schedules.holiday_rotation import MajorHoliday, NobodyAvailable, PastHoliday, plan_holidays
+from schedules.public_holidays import named_days, team_country
+from storage.models import HolidayAssignment, Member, Shift, Team
+
+_MIDDAY = time(12, 0)
+
+
+@dataclass(frozen=True)
+class PlannedHoliday:
+    name: str
+    day: date
+    member: str
+
+
+@dataclass(frozen=True)
+class HolidayPlan:
+    """A year's plan; `created` is False when it already existed and was only shown."""
+
+    year: int
+    country: str
+    holidays: tuple[PlannedHoliday, ...]
+    missing: tuple[str, ...]
+    created: bool
+
+
+def shift_of(rotation: Rotation, day: date) -> int:
+    """The shift on call on `day`: the one running at local midday."""
+    return rotation.index_at(datetime.combine(day, _MIDDAY, tzinfo=rotation.zone))
+
+
+def major_holidays(session: Session, team: Team, year: int) -> tuple[list[MajorHoliday], list[str], str]:
+    """The year's major holidays with their shifts, the names not found, and the country."""
+    country, subdivision = team_country(_members(session, team))
+    found = named_days(country, subdivision, year, team.major_holidays)
+    rotation = rotation_of(team)
+    holidays = [MajorHoliday(name, day, shift_of(rotation, day)) for name, day in found if shift_of(rotation, day) >= 0]
+    missing = [name for name in team.major_holidays if name not in {name for name, _ in found}]
+    return holidays, missing, country
+
+
+def plan_year(session: Session, team: Team, year: int, now: datetime, replan: bool = False) -> HolidayPlan:
+    """Assign the year's major holidays (or show the existing plan).
+
+    With `replan`, holidays whose shift is already frozen (started or inside the freeze
+    window) keep their member; the rest are planned afresh.  Writes nothing on error.
+    """
+    holidays, missing, country = major_holidays(session, team, year)
+    existing = _stored(session, team, year)
+    if existing and not replan:
+        return HolidayPlan(year, country, _planned(holidays, existing), tuple(missing), created=False)
+    frozen = shift_of_instant(team, now + timedelta(days=team.freeze_days))
+    kept = {h.name: existing.get(h.name) or _primary_of(session, team, h.shift) for h in holidays if h.shift <= frozen}
+    plan = _solve(session, team, holidays, {name: member for name, member in kept.items() if member})
+    stale = delete(HolidayAssignment).where(
+        col(HolidayAssignment.team_id) == team.id, col(HolidayAssignment.year) == year
+    )
+    session.execute(stale)
+    for h in holidays:
+        session.add(HolidayAssignment(team_id=team.id, year=year, holiday=h.name, day=h.day, member_id=plan[h.name]))
+    session.flush()
+    return HolidayPlan(year, country, _planned(holidays, plan), tuple(missing), created=True)
+
+
+def shift_of_instant(team: Team, instant: datetime) -> int:
+    return rotation_of(team).index_at(instant)
+
+
+def pinned_primaries(session: Session, team: Team, first: int, count: int) -> dict[int, str]:
+    """Slot (relative to shift `first`) -> the member the holiday plan makes primary."""
+    rotation = rotation_of(team)
+    first_day = rotation.local_start_day(first)
+    last_day = rotation.local_start_day(first + count)
+    query = select(HolidayAssignment).where(
+        HolidayAssignment.team_id == team.id,
+        col(HolidayAssignment.day) >= first_day,
+        col(HolidayAssignment.day) <= last_day,
+    )
+    pins: dict[int, str] = {}
+    for row in session.exec(query.order_by(col(HolidayAssignment.day))):
+        slot = shift_of(rotation, row.day) - first
+        if 0 <= slot < count:
+            pins.setdefault(slot, row.member_id)
+    return pins
+
+
+def move_off_absent(session: Session, team: Team, now: datetime) -> list[str]:
+    """Re-plan the future holidays of members now away (or gone); returns what moved."""
+    frozen = shift_of_instant(team, now + timedelta(days=team.freeze_days))
+    rotation = rotation_of(team)
+    query = select(HolidayAssignment).where(HolidayAssignment.team_id == team.id)
+    rows = [row for row in session.exec(query) if shift_of(rotation, row.day) > frozen]
+    members = _members(session, team)
+    blocked = unavailable(session, members, [rotation.days(shift_of(rotation, row.day)) for row in rows])
+    moved: list[str] = []
+    for year in sorted({row.year for i, row in enumerate(rows) if row.member_id in _away_at(blocked, i)}):
+        before = _stored(session, team, year)
+        after = plan_year(session, team, year, now, replan=True)
+        moved.extend(
+            f"{holiday.name} {year}: {before[holiday.name]} -> {holiday.member}"
+            for holiday in after.holidays
+            if before.get(holiday.name) not in (None, holiday.member)
+        )
+    return moved
+
+
+def _away_at(blocked: Mapping[str, frozenset[int]], position: int) -> set[str]:
+    return {member for member, positions in blocked.items() if position in positions}
+
+
+def _solve(session: Session, team: Team, holidays: Sequence[MajorHoliday], kept: Mapping[str, str]) -> dict[str, str]:
+    members = _members(session, team)
+    rotation = rotation_of(team)
+    shifts = sorted({holiday.shift for holiday in holidays})
+    blocked = unavailable(session, members, [rotation.days(shift) for shift in shifts])
+    by_shift = {member: frozenset(shifts[i] for i in positions) for member, positions in blocked.items()}
+    active = [member.id for member in members if member.active]
+    first_year = min((holiday.day.year for holiday in holidays), default=rotation.start.year)
+    try:
+        return plan_holidays(holidays, active, _past(session, team, first_year), by_shift, kept)
+    except NobodyAvailable as error:
+        raise OncallError(f"cannot plan the holiday rotation for {team.id}: {error}") from None
+
+
+def _past(session: Session, team: Team, before_year: int) -> list[PastHoliday]:
+    """Who was primary on each major holiday of the years before, from the stored shifts."""
+    rotation = rotation_of(team)
+    past = []
+    for year in range(rotation.start.year, before_year):
+        for holiday in major_holidays(session, team, year)[0]:
+            primary = _primary_of(session, team, holiday.shift)
+            if primary is not None:
+                past.append(PastHoliday(holiday.name, holiday.day, primary))
+    return past
+
+
+def _primary_of(session: Session, team: Team, shift: int) -> str | None:
+    start, _ = rotation_of(team).window(shift)
+    stored = session.exec(select(Shift).where(Shift.team_id == team.id, Shift.start == start)).first()
+    return None if stored is None else stored.primary_id
+
+
+def has_plan(session: Session, team: Team, year: int) -> bool:
+    return bool(_stored(session, team, year))
+
+
+def _stored(session: Session, team: Team, year: int) -> dict[str, str]:
+    query = select(HolidayAssignment).where(HolidayAssignment.team_id == team.id, HolidayAssignment.year == year)
+    return {row.holiday: row.member_id for row in session.exec(query)}
+
+
+def _planned(holidays: Sequence[MajorHoliday], plan: Mapping[str, str]) -> tuple[PlannedHoliday, ...]:
+    return tuple(PlannedHoliday(h.name, h.day, plan[h.name]) for h in holidays if h.name in plan)
+
+
+def _members(session: Session, team: Team) -> list[Member]:
+    return list(session.exec(select(Member).where(Member.team_id == team.id).order_by(col(Member.position))))
