@@ -39,7 +39,11 @@ def search(query: str, candidates: Sequence[Candidate]) -> SearchResult:
     if not wanted:
         return SearchResult()
     typed = query.strip().lower()  # ids are matched as typed too: normalise() strips a trailing '-'
-    exact = [c for c in candidates if c.id in (wanted, typed)] or [c for c in candidates if normalise(c.name) == wanted]
+    exact = (
+        [c for c in candidates if c.id == typed]  # 'a-' typed finds id 'a-' before id 'a'
+        or [c for c in candidates if c.id == wanted]
+        or [c for c in candidates if normalise(c.name) == wanted]
+    )
     if exact:
         return SearchResult(match=exact[0])
     words = [word for word in wanted.split("-") if word]
