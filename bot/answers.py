@@ -6,20 +6,26 @@ what to say. Domain errors propagate to the app's single error handler.
 
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot import blocks
 from bot.blocks import Message
-from bot.parsing import Help, MentionRequest, Next, Now, RunbookList, Schedule, ShowRunbook, Who
+from bot.parsing import Away, Fairness, Help, MentionRequest, Next, Now, RunbookList, Schedule, ShowRunbook, Who
 from catalog.queries import PipelineNotFound, SeveralPipelines, active_pipelines, pipeline_info
+from core.errors import OncallError
 from core.text import escape_mrkdwn
 from runbooks.lookup import owners_view, runbook_view
+from schedules import planner
+from schedules.annotations import shift_notes
 from schedules.queries import next_on_call, on_call_at, shifts_between
-from storage.models import Team
+from storage.models import Member, Team
 
 
-def answer(session: Session, request: MentionRequest, team: Team, now: datetime, viewer_tz: str) -> list[Message]:
+def answer(
+    session: Session, request: MentionRequest, team: Team, now: datetime, viewer_tz: str, user_id: str
+) -> list[Message]:
     """The messages answering `request` (several only for long run books)."""
     match request:
         case Now():
@@ -27,7 +33,14 @@ def answer(session: Session, request: MentionRequest, team: Team, now: datetime,
         case Next():
             return [blocks.now_message(next_on_call(session, team, now), viewer_tz, heading="Next on call")]
         case Schedule(weeks=weeks):
-            return [blocks.schedule_message(shifts_between(session, team, now, weeks), viewer_tz)]
+            shifts = shifts_between(session, team, now, weeks)
+            return [blocks.schedule_message(shifts, viewer_tz, shift_notes(session, team, shifts))]
+        case Away():
+            return [_record_away(session, request, team, now, user_id, viewer_tz)]
+        case Fairness(weeks=weeks):
+            today = now.astimezone(ZoneInfo(team.timezone)).date()
+            report = planner.fairness(session, planner.horizon_from(team, today, weeks), now)
+            return [blocks.fairness_message(team.name, weeks, report)]
         case Who(query=query):
             return _or_choices(lambda: [blocks.owners_message(owners_view(session, query, now), viewer_tz)])
         case RunbookList():
@@ -52,3 +65,16 @@ def _or_choices(build: Callable[[], list[Message]]) -> list[Message]:
         names = " or ".join(f"`{c.id}`" for c in missing.suggestions)
         intro = f"No pipeline `{escape_mrkdwn(missing.query)}`: did you mean {names}?"
         return [blocks.pipeline_choices_message(intro, missing.suggestions)]
+
+
+def _record_away(session: Session, request: Away, team: Team, now: datetime, user_id: str, viewer_tz: str) -> Message:
+    """Book the asker's own time off (the Slack user id decides who; nothing typed can)."""
+    member = session.exec(
+        select(Member).where(Member.team_id == team.id, Member.slack_id == user_id, Member.active)
+    ).first()
+    if member is None:
+        raise OncallError(f"you are not on the {team.name} rotation, so there is no time off to book")
+    result = planner.record_time_off(session, member.id, request.first, request.last, request.reason, now)
+    session.commit()
+    names = {m.id: m.name for m in session.exec(select(Member).where(Member.team_id == team.id))}
+    return blocks.away_message(member.name, request.first, request.last, result, names, viewer_tz)

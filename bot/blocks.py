@@ -6,6 +6,7 @@ that would be rejected by Slack fails in our tests instead.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -21,13 +22,16 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import ids
-from bot.mrkdwn import chunks, to_mrkdwn
+from bot.mrkdwn import SECTION_LIMIT, chunks, to_mrkdwn
 from catalog.queries import Person, PipelineInfo
 from catalog.search import Candidate
 from core.text import escape_mrkdwn
 from core.timefmt import format_local
 from runbooks.lookup import OwnersView, RunbookView
+from schedules.fairness import FairnessReport
+from schedules.planner import TimeOffResult
 from schedules.queries import OnCall
+from schedules.report import fairness_table
 
 MAX_BLOCKS = 50  # per message
 MAX_BUTTONS = 25  # per actions block
@@ -77,19 +81,53 @@ def now_message(shift: OnCall | None, viewer_tz: str, heading: str = "On call no
     )
 
 
-def schedule_message(shifts: Sequence[OnCall], viewer_tz: str) -> Message:
+def schedule_message(shifts: Sequence[OnCall], viewer_tz: str, notes: Sequence[Sequence[str]]) -> Message:
+    """The coming shifts, each with the holidays and time off inside it."""
     if not shifts:
         return plain("No shifts are scheduled in that period.")
-    lines = [
-        f"`{format_local(s.start, viewer_tz)}`  {mention(s.primary)} · {mention(s.secondary)}"
-        + ("" if s.origin == "rotation" else f"  _({s.origin})_")
-        for s in shifts
-    ]
+    lines = []
+    for shift, shift_notes in zip(shifts, notes, strict=True):
+        origin = "" if shift.origin == "rotation" else f"  _({shift.origin})_"
+        people = f"{mention(shift.primary)} · {mention(shift.secondary)}"
+        lines.append(f"`{format_local(shift.start, viewer_tz)}`  {people}{origin}")
+        lines.extend(f"      ↳ {escape_mrkdwn(note)}" for note in shift_notes)
     title = f"Schedule: {shifts[0].team_name}"[:150]
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=title))]
     blocks += [section(piece) for piece in chunks("\n".join(lines))]
-    blocks.append(context(f"Handoff time, primary · secondary. {_zone_note(viewer_tz)}"))
+    legend = "Handoff time, primary · secondary; holidays and time off below each shift."
+    blocks.append(context(f"{legend} {_zone_note(viewer_tz)}"))
     return Message(text=f"Schedule for the next {len(shifts)} shifts", blocks=blocks)
+
+
+def fairness_message(team_name: str, weeks: int, report: FairnessReport) -> Message:
+    """The same table as `oncall fairness`, in a code block so its columns line up."""
+    title = f"Fairness: {team_name}, next {weeks} weeks"[:150]
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=title))]
+    blocks += [section(f"```{piece}```") for piece in chunks(fairness_table(report), SECTION_LIMIT - 6)]
+    verdict = "every metric at its limit" if report.at_limit() else "some metrics above their bound"
+    return Message(text=f"Fairness over the next {weeks} weeks: {verdict}", blocks=blocks)
+
+
+def away_message(
+    name: str, first: date, last: date, result: TimeOffResult, names: dict[str, str], viewer_tz: str
+) -> Message:
+    """What booking time off changed, and what still needs a swap."""
+
+    def pair(value: tuple[str, str] | None) -> str:
+        return "nobody" if value is None else " / ".join(escape_mrkdwn(names.get(m, m)) for m in value)
+
+    lines = [f"*Time off booked:* {escape_mrkdwn(name)}, {first:%a %d %b %Y} to {last:%a %d %b %Y}."]
+    lines += [f"Major holiday moved: {escape_mrkdwn(moved)}" for moved in result.holidays_moved]
+    lines += [f"`{format_local(c.start, viewer_tz)}`  {pair(c.before)} → {pair(c.after)}" for c in result.changes]
+    if not result.changes:
+        lines.append("No shift had to change.")
+    lines += [
+        f":warning: You are still {role} from `{format_local(start, viewer_tz)}`: it is inside the freeze window, "
+        "so ask a teammate to swap."
+        for start, role in result.still_on_call
+    ]
+    text = f"Time off booked: {first} to {last}, {len(result.changes)} shifts changed"
+    return Message(text=text, blocks=[section(piece) for piece in chunks("\n".join(lines))][:MAX_BLOCKS])
 
 
 def owners_message(view: OwnersView, viewer_tz: str) -> Message:
@@ -166,6 +204,9 @@ ONCALL_HELP = """*`/oncall`* — who is on call
 • `/oncall next` — who takes over at the next handoff
 • `/oncall schedule [weeks]` — the coming shifts (default 4 weeks)
 • `/oncall who <pipeline>` — a pipeline's owners and its team's on-call
+• `/oncall away <first day> <last day> [reason]` — book your time off, e.g. `2027-03-01 2027-03-05 ski`
+   (the schedule is redrawn around it)
+• `/oncall fairness` — how evenly the next year's load is shared, next to the best possible
 • `/oncall help` — this help
 *`/runbook`* — run books
 • `/runbook` — every run book, by business area

@@ -6,9 +6,13 @@ reason), never an exception, which the hypothesis tests check.
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 DEFAULT_WEEKS = 4
 MAX_WEEKS = 26
+FAIRNESS_WEEKS = 52
+MAX_AWAY_DAYS = 366
+AWAY_USAGE = "`away` takes a first and a last day, e.g. `/oncall away 2027-03-01 2027-03-05 ski trip`"
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 
@@ -33,6 +37,20 @@ class Who:
 
 
 @dataclass(frozen=True)
+class Away:
+    """Time off for the person asking (nobody can book it for someone else)."""
+
+    first: date
+    last: date
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Fairness:
+    weeks: int = FAIRNESS_WEEKS
+
+
+@dataclass(frozen=True)
 class Help:
     problem: str | None = None  # why we are showing help, echoed (escaped) to the user
 
@@ -48,7 +66,7 @@ class ShowRunbook:
     share: bool = False
 
 
-OncallRequest = Now | Next | Schedule | Who | Help
+OncallRequest = Now | Next | Schedule | Who | Away | Fairness | Help
 RunbookRequest = RunbookList | ShowRunbook | Help
 MentionRequest = OncallRequest | RunbookRequest
 
@@ -67,9 +85,31 @@ def parse_oncall(text: str) -> OncallRequest:
         return _schedule(rest)
     if verb == "who":
         return Who(" ".join(rest)) if rest else Help("`who` needs a pipeline, e.g. `/oncall who aggregate-growth`")
+    if verb == "away":
+        return _away(rest)
+    if verb == "fairness" and not rest:
+        return Fairness()
     if verb == "help" and not rest:
         return Help()
     return Help(f"I don't know `{_clip(text)}`.")
+
+
+def _away(rest: list[str]) -> OncallRequest:
+    """`away FIRST LAST [reason…]`, ISO dates, last day included; one date means one day."""
+    days = []
+    for word in rest[:2]:
+        try:
+            days.append(date.fromisoformat(word))
+        except ValueError:
+            break
+    if not days:
+        return Help(AWAY_USAGE)
+    first, last = days[0], days[-1]
+    if last < first:
+        return Help(f"The last day {last} is before the first day {first}.")
+    if (last - first).days >= MAX_AWAY_DAYS:
+        return Help(f"Time off is booked at most {MAX_AWAY_DAYS} days at a time.")
+    return Away(first, last, " ".join(rest[len(days) :])[:200])
 
 
 def _schedule(rest: list[str]) -> OncallRequest:
