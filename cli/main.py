@@ -21,7 +21,9 @@ from runbooks.document import available_runbooks
 from runbooks.lint import check_runbooks
 from runbooks.lookup import owners_view, runbook_view
 from schedules import planner
+from schedules.annotations import shift_notes
 from schedules.queries import next_on_call, on_call_at, shifts_between
+from schedules.report import fairness_table
 from storage.db import session_scope
 from storage.models import Member
 
@@ -81,10 +83,38 @@ def schedule(
         the_team = resolve_team(session, team)
         begin = runtime.clock() if start is None else local_midnight(start.date(), the_team.timezone)
         shifts = shifts_between(session, the_team, begin, weeks)
+        notes = shift_notes(session, the_team, shifts)
     if as_json:
-        _emit({"team": the_team.id, "shifts": [render.shift_json(shift) for shift in shifts]})
+        rows = [render.shift_json(shift) | {"notes": list(note)} for shift, note in zip(shifts, notes, strict=True)]
+        _emit({"team": the_team.id, "shifts": rows})
     else:
-        typer.echo(render.schedule_text(shifts))
+        typer.echo(render.schedule_text(shifts, notes))
+
+
+@app.command(name="export-ical")
+def export_ical(
+    team: TeamOption = None,
+    member: Annotated[str | None, typer.Option("--member", help="Only this member's shifts and days off.")] = None,
+    start: FromOption = None,
+    weeks: Annotated[int, typer.Option(min=1, max=520, help="How many weeks to export.")] = 52,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the .ics file here (default: stdout).")] = None,
+) -> None:
+    """An iCalendar file of shifts, public holidays and time off, for Google Calendar or Outlook."""
+    from schedules import ical
+
+    runtime = _runtime()
+    with runtime.session() as session:
+        the_team = resolve_team(session, team)
+        first, last = ical.weeks_span(_day(start, the_team.timezone, runtime), weeks, the_team.timezone)
+        calendar = ical.build_calendar(ical.read_content(session, the_team, first, last, member), runtime.clock())
+    if out is None:
+        typer.echo(calendar.to_ical(), nl=False)
+        return
+    try:
+        out.write_bytes(calendar.to_ical())
+    except OSError as error:
+        raise OncallError(f"cannot write {out}: {error.strerror}") from error
+    typer.echo(f"Wrote {len(calendar.walk('VEVENT'))} events to {out}")
 
 
 @app.command()
@@ -119,7 +149,7 @@ def fairness(
         the_team = resolve_team(session, team)
         horizon = planner.horizon_from(the_team, _day(start, the_team.timezone, runtime), weeks)
         report = planner.fairness(session, horizon, runtime.clock())
-    _emit(render.fairness_json(report)) if as_json else typer.echo(render.fairness_text(report))
+    _emit(render.fairness_json(report)) if as_json else typer.echo(fairness_table(report))
 
 
 @app.command()
@@ -132,12 +162,31 @@ def away(
     """Record time off, then regenerate the affected future and show what changed."""
     runtime = _runtime()
     with session_scope(runtime.engine) as session:
-        changes, the_team = planner.record_time_off(
-            session, member, first_day.date(), last_day.date(), reason, runtime.clock()
-        )
-        names = _names(session, the_team.id)
+        result = planner.record_time_off(session, member, first_day.date(), last_day.date(), reason, runtime.clock())
+        names = _names(session, result.team.id)
     typer.echo(f"Recorded: {member} away {first_day:%Y-%m-%d} to {last_day:%Y-%m-%d}.")
-    typer.echo(render.changes_text(changes, the_team.timezone, names))
+    typer.echo(render.time_off_text(result, names))
+
+
+holidays_app = typer.Typer(help="The separate rotation for major holidays.", no_args_is_help=True)
+app.add_typer(holidays_app, name="holidays")
+
+
+@holidays_app.command("plan")
+def holidays_plan(
+    year: Annotated[int, typer.Argument(min=2000, max=2100, help="Calendar year, e.g. 2027.")],
+    team: TeamOption = None,
+    replan: Annotated[bool, typer.Option("--replan", help="Plan again (frozen holidays keep their member).")] = False,
+) -> None:
+    """Assign the year's major holidays (rotating year over year), then fit the schedule to them."""
+    runtime = _runtime()
+    with session_scope(runtime.engine) as session:
+        the_team = resolve_team(session, team)
+        plan, changes = planner.plan_holidays(session, the_team, year, runtime.clock(), replan)
+        names = _names(session, the_team.id)
+    typer.echo(render.holiday_plan_text(plan, names))
+    if plan.created:
+        typer.echo(render.changes_text(changes, the_team.timezone, names))
 
 
 def _day(start: datetime | None, timezone: str, runtime: Runtime) -> date:
@@ -204,6 +253,43 @@ def sync(
     with session_scope(runtime.engine) as session:
         report = sync_team_file(runtime, session)
     typer.echo("\n".join(report.changes) if report.changed else "Already up to date: nothing changed.")
+
+
+owners_app = typer.Typer(help="The quarterly ownership rotation: who owns each pipeline.", no_args_is_help=True)
+app.add_typer(owners_app, name="owners")
+
+QuarterOption = Annotated[
+    str | None, typer.Option("--quarter", help="Quarter, e.g. 2027Q2 (default: the next one, in team time).")
+]
+
+
+@owners_app.command("propose")
+def owners_propose(quarter: QuarterOption = None, team: TeamOption = None) -> None:
+    """Propose the quarter's primary and secondary for every pipeline, with loads (writes nothing)."""
+    from catalog import owners as ownership
+
+    chosen = ownership.Quarter.parse(quarter) if quarter is not None else None
+    runtime = _runtime()
+    with runtime.session() as session:
+        the_team = resolve_team(session, team)
+        plan = ownership.propose(session, the_team, chosen or ownership.next_quarter(the_team, runtime.clock()))
+        names = _names(session, the_team.id)
+    typer.echo(render.owners_plan_text(plan, names))
+
+
+@owners_app.command("apply")
+def owners_apply(quarter: QuarterOption = None, team: TeamOption = None) -> None:
+    """Write the proposal, in force from the quarter's first day; earlier owners stay as history."""
+    from catalog import owners as ownership
+
+    chosen = ownership.Quarter.parse(quarter) if quarter is not None else None
+    runtime = _runtime()
+    with session_scope(runtime.engine) as session:
+        the_team = resolve_team(session, team)
+        which = chosen or ownership.next_quarter(the_team, runtime.clock())
+        result = ownership.apply(session, the_team, which, runtime.clock())
+        names = _names(session, the_team.id)
+    typer.echo(render.owners_applied_text(result, names))
 
 
 @app.command()

@@ -4,9 +4,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from catalog.queries import Person, PipelineInfo
+from core.texttable import table
 from core.timefmt import format_local, format_local_with_year
 from schedules.fairness import FairnessReport
-from schedules.planner import Change
+from schedules.holiday_plan import HolidayPlan
+from schedules.planner import Change, TimeOffResult
 from schedules.queries import OnCall
 
 
@@ -39,17 +41,8 @@ def now_text(shift: OnCall, heading: str = "On call now") -> str:
     )
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A left-aligned text table sized to its content."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(str(cell).ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(row) for row in rows)])
-
-
-def schedule_text(shifts: Sequence[OnCall]) -> str:
+def schedule_text(shifts: Sequence[OnCall], notes: Sequence[Sequence[str]]) -> str:
+    """The shifts, each followed by the holidays and time off that fall in it."""
     if not shifts:
         return "No shifts scheduled in that period."
     tz = shifts[0].team_timezone
@@ -63,7 +56,12 @@ def schedule_text(shifts: Sequence[OnCall]) -> str:
         ]
         for shift in shifts
     ]
-    return f"{shifts[0].team_name} (times in {tz})\n" + table(["from", "until", "primary", "secondary", ""], rows)
+    header, rule, *lines = table(["from", "until", "primary", "secondary", ""], rows).split("\n")
+    out = [f"{shifts[0].team_name} (times in {tz})", header, rule]
+    for line, shift_notes in zip(lines, notes, strict=True):
+        out.append(line)
+        out.extend(f"    · {note}" for note in shift_notes)
+    return "\n".join(out)
 
 
 def owners_text(info: PipelineInfo, on_call: OnCall | None) -> str:
@@ -94,34 +92,130 @@ def changes_text(changes: Sequence[Change], timezone: str, names: dict[str, str]
     return f"{len(changes)} shifts changed (primary / secondary):\n" + table(["shift", "before", "after"], rows)
 
 
-def fairness_text(report: FairnessReport) -> str:
-    members = table(
-        ["member", "primary", "secondary", "own-holiday days", "weekend days", "back-to-back", "time-off conflicts"],
-        [
-            [s.member, str(s.primary), str(s.secondary), str(s.holiday_days), str(s.weekend_days),
-             str(s.back_to_back), str(s.conflicts)]
-            for s in report.members
-        ],
-    )  # fmt: skip
-    metrics = table(
-        ["metric", "value", "best possible", ""],
-        [
-            [m.metric, str(m.spread), str(m.limit), "optimal" if m.spread <= m.limit else "ABOVE LIMIT"]
-            for m in report.metrics
-        ],
-    )
-    verdict = "Every metric is at its limit." if report.at_limit() else "Some metrics are above their limit."
-    note = "(value: max - min over members; back_to_back and conflicts: totals)"
-    return f"{members}\n\n{metrics}\n{note}\n{verdict}"
-
-
-def _verdict(value: int, limit: int) -> str:
-    return "optimal" if value <= limit else "ABOVE LIMIT"
-
-
 def fairness_json(report: FairnessReport) -> dict[str, Any]:
     return {
         "members": [vars(s) for s in report.members],
         "metrics": [vars(m) for m in report.metrics],
         "at_limit": report.at_limit(),
     }
+
+
+def time_off_text(result: TimeOffResult, names: dict[str, str]) -> str:
+    """What recording time off changed, and what the team still has to sort out by hand."""
+    lines = [f"Major holiday moved: {line}" for line in result.holidays_moved]
+    lines.append(changes_text(result.changes, result.team.timezone, names))
+    tz = result.team.timezone
+    lines.extend(
+        f"Still on call as {role} from {format_local_with_year(start, tz)}: inside the freeze window, ask for a swap."
+        for start, role in result.still_on_call
+    )
+    return "\n".join(lines)
+
+
+def holiday_plan_text(plan: HolidayPlan, names: dict[str, str]) -> str:
+    status = "Planned" if plan.created else "Already planned (use --replan to plan again)"
+    rows = [[h.day.strftime("%a %d %b %Y"), h.name, names.get(h.member, h.member)] for h in plan.holidays]
+    heading = f"{status}: major holidays {plan.year} ({plan.country} calendar)"
+    lines = [heading, table(["day", "holiday", "primary"], rows)]
+    lines.extend(f"Not a holiday in {plan.country} in {plan.year}: {name}" for name in plan.missing)
+    return "\n".join(lines)
+
+
+# --- quarterly ownership rotation (`oncall owners`) --------------------------------------
+
+from catalog.owners import AppliedOwners, OwnersPlan  # noqa: E402  (kept with the functions that use it)
+from catalog.rotation import AUDIENCE_WEIGHT, PRIMARY_WEIGHT, SECONDARY_WEIGHT  # noqa: E402
+
+
+def owners_plan_text(plan: OwnersPlan, names: dict[str, str]) -> str:
+    """`oncall owners propose`: each pipeline's owners (and last quarter's), the members'
+    loads, and how the rules came out."""
+
+    def name(member: str | None) -> str:
+        return "(nobody)" if member is None else names.get(member, member)
+
+    def owner(member: str, was: str | None) -> str:
+        return f"{name(member)} (was {name(was)})"
+
+    pipelines = table(
+        ["pipeline", "area", "audience", "primary", "secondary"],
+        [
+            [row.pipeline_id, row.area, row.audience, owner(row.primary, row.was_primary),
+             owner(row.secondary, row.was_secondary)]
+            for row in plan.rows
+        ],
+    )  # fmt: skip
+    roles: dict[str, tuple[list[str], list[str]]] = {member: ([], []) for member in plan.members}
+    for row in plan.rows:
+        roles[row.primary][0].append(row.pipeline_id)
+        roles[row.secondary][1].append(row.pipeline_id)
+    loads = table(
+        ["member", "load", "primary on", "secondary on"],
+        [
+            [
+                name(member),
+                str(plan.loads[member]),
+                ", ".join(roles[member][0]) or "-",
+                ", ".join(roles[member][1]) or "-",
+            ]
+            for member in plan.members
+        ],
+    )
+    weights = ", ".join(f"{audience} {weight}" for audience, weight in AUDIENCE_WEIGHT.items())
+    first, last = plan.year
+    return "\n".join(
+        [
+            f"Proposed owners for {plan.quarter} (from {plan.quarter.first_day:%Y-%m-%d}), team {plan.team_id}:",
+            pipelines,
+            "",
+            f"Load this quarter (pipeline weight {weights}; primary {PRIMARY_WEIGHT}x, secondary {SECONDARY_WEIGHT}x):",
+            loads,
+            "",
+            *_owners_rules(plan, names, f"{first.shifted(1)}-{last}"),
+        ]
+    )
+
+
+def _owners_rules(plan: OwnersPlan, names: dict[str, str], year: str) -> list[str]:
+    proposal = plan.proposal
+    unmet = []
+    lines = ["Rules:"]
+    if proposal.repeated_primaries:
+        unmet.append(f"same primary as last quarter on {', '.join(proposal.repeated_primaries)}")
+    else:
+        lines.append("  met      primary differs from last quarter's on every pipeline")
+    if proposal.area_gaps:
+        gaps = ", ".join(f"{names.get(member, member)} in {area}" for member, area in proposal.area_gaps)
+        unmet.append(f"over {year} some members own nothing in an area: {gaps}")
+    else:
+        lines.append(f"  met      everyone owns something in every business area over {year}")
+    best = "the least the rules above allow" if proposal.exact else "the best found within the search budget"
+    lines.append(f"  balance  loads differ by {proposal.score.load_spread} ({best})")
+    if proposal.repeated_secondaries:
+        unmet.append(f"same secondary as last quarter on {', '.join(proposal.repeated_secondaries)}")
+    else:
+        lines.append("  met      secondary differs from last quarter's on every pipeline")
+    lines.extend(f"  NOT MET  {rule}" for rule in unmet)
+    lines.append("Could not be met: " + "; ".join(unmet) + "." if unmet else "Every rule is met.")
+    return lines
+
+
+def owners_applied_text(result: AppliedOwners, names: dict[str, str]) -> str:
+    """`oncall owners apply`: what was written (or that nothing needed to be)."""
+    plan = result.plan
+    if result.status == "already applied":
+        return f"{plan.quarter} is already applied for team {plan.team_id} with these owners: nothing changed."
+    verb = "Replaced the earlier plan for" if result.status == "replaced" else "Wrote"
+    rows = [
+        [row.pipeline_id, names.get(row.primary, row.primary), names.get(row.secondary, row.secondary)]
+        for row in plan.rows
+    ]
+    lines = [
+        f"{verb} {plan.quarter} owners for team {plan.team_id}, in force from {plan.quarter.first_day:%Y-%m-%d} "
+        f"({len(plan.rows)} pipelines; earlier owners kept as history):",
+        table(["pipeline", "primary", "secondary"], rows),
+    ]
+    if result.stale:
+        later = ", ".join(str(quarter) for quarter in result.stale)
+        lines.append(f"Already applied before these owners were: {later}; re-apply to plan from them.")
+    return "\n".join(lines)

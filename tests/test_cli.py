@@ -111,7 +111,7 @@ def test_schedule_json_has_consecutive_shifts(workdir: Path) -> None:
     assert starts[0] <= before < ends[0] or starts[0] <= datetime.now(UTC) < ends[0]
     assert starts[1:] == ends[:-1]
     for shift, start in zip(shifts, starts, strict=True):
-        assert set(shift) == {"start", "end", "primary", "secondary"}
+        assert set(shift) == {"start", "end", "primary", "secondary", "notes"}
         assert (shift["primary"]["id"], shift["secondary"]["id"]) == round_robin(EXAMPLE.index_at(start))
 
 
@@ -126,6 +126,7 @@ def test_schedule_table_from_a_date_across_dst(workdir: Path) -> None:
         ["Mon 22 Feb 2027 10:00 EST", "Mon 1 Mar 10:00 EST", "Dana", "Alice"],
         ["Mon 1 Mar 2027 10:00 EST", "Mon 8 Mar 10:00 EST", "Alice", "Bob"],
         ["Mon 8 Mar 2027 10:00 EST", "Mon 15 Mar 10:00 EDT", "Bob", "Charlie"],
+        ["· Mon 08 Mar: Women's Day (Dana)"],  # Berlin's public holiday, shown under its shift
     ]
 
 
