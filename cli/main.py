@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import typer
 from sqlmodel import Session, select
 
+from catalog import owners as ownership
 from catalog.loader import load_catalog
 from catalog.queries import resolve_team
 from cli import render
@@ -25,7 +26,7 @@ from schedules.annotations import shift_notes
 from schedules.queries import next_on_call, on_call_at, shifts_between
 from schedules.report import fairness_table
 from storage.db import session_scope
-from storage.models import Member
+from storage.models import Member, Team
 
 app = typer.Typer(
     help="On-call schedules and run books for a data team.",
@@ -100,7 +101,7 @@ def export_ical(
     out: Annotated[Path | None, typer.Option("--out", help="Write the .ics file here (default: stdout).")] = None,
 ) -> None:
     """An iCalendar file of shifts, public holidays and time off, for Google Calendar or Outlook."""
-    from schedules import ical
+    from schedules import ical  # icalendar costs ~45 ms to import: only this command pays it
 
     runtime = _runtime()
     with runtime.session() as session:
@@ -266,13 +267,11 @@ QuarterOption = Annotated[
 @owners_app.command("propose")
 def owners_propose(quarter: QuarterOption = None, team: TeamOption = None) -> None:
     """Propose the quarter's primary and secondary for every pipeline, with loads (writes nothing)."""
-    from catalog import owners as ownership
-
-    chosen = ownership.Quarter.parse(quarter) if quarter is not None else None
+    chosen = ownership.Quarter.parse(quarter) if quarter is not None else None  # bad input fails before any I/O
     runtime = _runtime()
     with runtime.session() as session:
         the_team = resolve_team(session, team)
-        plan = ownership.propose(session, the_team, chosen or ownership.next_quarter(the_team, runtime.clock()))
+        plan = ownership.propose(session, the_team, _quarter_or_next(chosen, the_team, runtime))
         names = _names(session, the_team.id)
     typer.echo(render.owners_plan_text(plan, names))
 
@@ -280,16 +279,17 @@ def owners_propose(quarter: QuarterOption = None, team: TeamOption = None) -> No
 @owners_app.command("apply")
 def owners_apply(quarter: QuarterOption = None, team: TeamOption = None) -> None:
     """Write the proposal, in force from the quarter's first day; earlier owners stay as history."""
-    from catalog import owners as ownership
-
-    chosen = ownership.Quarter.parse(quarter) if quarter is not None else None
+    chosen = ownership.Quarter.parse(quarter) if quarter is not None else None  # bad input fails before any I/O
     runtime = _runtime()
     with session_scope(runtime.engine) as session:
         the_team = resolve_team(session, team)
-        which = chosen or ownership.next_quarter(the_team, runtime.clock())
-        result = ownership.apply(session, the_team, which, runtime.clock())
+        result = ownership.apply(session, the_team, _quarter_or_next(chosen, the_team, runtime), runtime.clock())
         names = _names(session, the_team.id)
     typer.echo(render.owners_applied_text(result, names))
+
+
+def _quarter_or_next(chosen: ownership.Quarter | None, team: Team, runtime: Runtime) -> ownership.Quarter:
+    return chosen or ownership.next_quarter(team, runtime.clock())
 
 
 @app.command()

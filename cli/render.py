@@ -3,7 +3,9 @@
 from collections.abc import Sequence
 from typing import Any
 
+from catalog.owners import AppliedOwners, OwnersPlan
 from catalog.queries import Person, PipelineInfo
+from catalog.rotation import AUDIENCE_WEIGHT, PRIMARY_WEIGHT, SECONDARY_WEIGHT
 from core.texttable import table
 from core.timefmt import format_local, format_local_with_year
 from schedules.fairness import FairnessReport
@@ -122,9 +124,6 @@ def holiday_plan_text(plan: HolidayPlan, names: dict[str, str]) -> str:
 
 
 # --- quarterly ownership rotation (`oncall owners`) --------------------------------------
-
-from catalog.owners import AppliedOwners, OwnersPlan  # noqa: E402  (kept with the functions that use it)
-from catalog.rotation import AUDIENCE_WEIGHT, PRIMARY_WEIGHT, SECONDARY_WEIGHT  # noqa: E402
 
 
 def owners_plan_text(plan: OwnersPlan, names: dict[str, str]) -> str:

@@ -9,7 +9,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from schedules.availability import overlaps
+from schedules.availability import overlaps, time_off
 from schedules.generate import rotation_of
 from schedules.public_holidays import holidays_between
 from schedules.queries import OnCall
@@ -24,7 +24,7 @@ def shift_notes(session: Session, team: Team, shifts: Sequence[OnCall]) -> list[
     members = list(
         session.exec(select(Member).where(Member.team_id == team.id, col(Member.active)).order_by(col(Member.position)))
     )
-    away = list(session.exec(select(TimeOff).where(col(TimeOff.member_id).in_([m.id for m in members]))))
+    away = time_off(session, [member.id for member in members])
     names = {member.id: member.name for member in members}
     rotation = rotation_of(team)
     return [_notes(members, away, names, rotation.days(rotation.index_at(shift.start))) for shift in shifts]

@@ -16,7 +16,9 @@ def unavailable(
     Time off overlapping any day of a shift blocks the whole shift; members who left are
     unavailable everywhere. Members free throughout are left out.
     """
-    away = _time_off(session, [member.id for member in members if member.active])
+    away: dict[str, list[TimeOff]] = {}
+    for off in time_off(session, [member.id for member in members if member.active]):
+        away.setdefault(off.member_id, []).append(off)
     result = {}
     for member in members:
         if not member.active:
@@ -32,10 +34,8 @@ def overlaps(off: TimeOff, days: Sequence[date]) -> bool:
     return bool(days) and off.first_day <= days[-1] and off.last_day >= days[0]
 
 
-def _time_off(session: Session, member_ids: Sequence[str]) -> dict[str, list[TimeOff]]:
-    result: dict[str, list[TimeOff]] = {}
+def time_off(session: Session, member_ids: Sequence[str]) -> list[TimeOff]:
+    """Every absence of `member_ids`, in one query."""
     if not member_ids:
-        return result
-    for row in session.exec(select(TimeOff).where(col(TimeOff.member_id).in_(member_ids))):
-        result.setdefault(row.member_id, []).append(row)
-    return result
+        return []
+    return list(session.exec(select(TimeOff).where(col(TimeOff.member_id).in_(member_ids))))

@@ -78,8 +78,7 @@ class FairnessReport:
 
 def limits(problem: Problem) -> dict[str, int]:
     """Best achievable value per metric (see the module docstring); raises `Infeasible`."""
-    inst = compile_problem(problem)
-    return compute_targets(inst).limits() | {"major_holidays": _major_holiday_limit(inst)}
+    return _limits(compile_problem(problem))
 
 
 def evaluate(problem: Problem, assignments: Sequence[Assignment]) -> FairnessReport:
@@ -88,7 +87,7 @@ def evaluate(problem: Problem, assignments: Sequence[Assignment]) -> FairnessRep
     if len(assignments) != inst.n_slots:
         raise ValueError(f"{len(assignments)} assignments for {inst.n_slots} slots")
     stats = _member_stats(inst, assignments)
-    best = compute_targets(inst).limits() | {"major_holidays": _major_holiday_limit(inst)}
+    best = _limits(inst)
     values = {
         "primary": _spread([s.primary for s in stats]),
         "secondary": _spread([s.secondary for s in stats]),
@@ -102,6 +101,11 @@ def evaluate(problem: Problem, assignments: Sequence[Assignment]) -> FairnessRep
         members=tuple(stats),
         metrics=tuple(MetricSummary(name, values[name], best[name]) for name in METRICS),
     )
+
+
+def _limits(inst: Instance) -> dict[str, int]:
+    """The solver's limits plus the major-holiday one, which only the report needs."""
+    return compute_targets(inst).limits() | {"major_holidays": _major_holiday_limit(inst)}
 
 
 def _spread(values: Sequence[int]) -> int:

@@ -50,11 +50,22 @@ def shift_of(rotation: Rotation, day: date) -> int:
 def major_holidays(session: Session, team: Team, year: int) -> tuple[list[MajorHoliday], list[str], str]:
     """The year's major holidays with their shifts, the names not found, and the country."""
     country, subdivision = team_country(_members(session, team))
+    holidays, missing = _in_year(team, country, subdivision, year)
+    return holidays, missing, country
+
+
+def major_holidays_between(session: Session, team: Team, first_year: int, last_year: int) -> list[MajorHoliday]:
+    """Every major holiday of the years `first_year`..`last_year` (members read once)."""
+    country, subdivision = team_country(_members(session, team))
+    return [h for year in range(first_year, last_year + 1) for h in _in_year(team, country, subdivision, year)[0]]
+
+
+def _in_year(team: Team, country: str, subdivision: str | None, year: int) -> tuple[list[MajorHoliday], list[str]]:
     found = named_days(country, subdivision, year, team.major_holidays)
     rotation = rotation_of(team)
     holidays = [MajorHoliday(name, day, shift_of(rotation, day)) for name, day in found if shift_of(rotation, day) >= 0]
     missing = [name for name in team.major_holidays if name not in {name for name, _ in found}]
-    return holidays, missing, country
+    return holidays, missing
 
 
 def plan_year(session: Session, team: Team, year: int, now: datetime, replan: bool = False) -> HolidayPlan:
@@ -67,8 +78,10 @@ def plan_year(session: Session, team: Team, year: int, now: datetime, replan: bo
     existing = _stored(session, team, year)
     if existing and not replan:
         return HolidayPlan(year, country, _planned(holidays, existing), tuple(missing), created=False)
-    frozen = shift_of_instant(team, now + timedelta(days=team.freeze_days))
-    kept = {h.name: existing.get(h.name) or _primary_of(session, team, h.shift) for h in holidays if h.shift <= frozen}
+    frozen = _last_frozen_shift(team, now)
+    frozen_holidays = [holiday for holiday in holidays if holiday.shift <= frozen]
+    worked = _primaries(session, team, [holiday.shift for holiday in frozen_holidays])
+    kept = {h.name: existing.get(h.name) or worked.get(h.shift) for h in frozen_holidays}
     plan = _solve(session, team, holidays, {name: member for name, member in kept.items() if member})
     stale = delete(HolidayAssignment).where(
         col(HolidayAssignment.team_id) == team.id, col(HolidayAssignment.year) == year
@@ -80,8 +93,9 @@ def plan_year(session: Session, team: Team, year: int, now: datetime, replan: bo
     return HolidayPlan(year, country, _planned(holidays, plan), tuple(missing), created=True)
 
 
-def shift_of_instant(team: Team, instant: datetime) -> int:
-    return rotation_of(team).index_at(instant)
+def _last_frozen_shift(team: Team, now: datetime) -> int:
+    """The last shift regeneration may not touch: the one running at the freeze boundary."""
+    return rotation_of(team).index_at(now + timedelta(days=team.freeze_days))
 
 
 def pinned_primaries(session: Session, team: Team, first: int, count: int) -> dict[int, str]:
@@ -104,14 +118,14 @@ def pinned_primaries(session: Session, team: Team, first: int, count: int) -> di
 
 def move_off_absent(session: Session, team: Team, now: datetime) -> list[str]:
     """Re-plan the future holidays of members now away (or gone); returns what moved."""
-    frozen = shift_of_instant(team, now + timedelta(days=team.freeze_days))
+    frozen = _last_frozen_shift(team, now)
     rotation = rotation_of(team)
     query = select(HolidayAssignment).where(HolidayAssignment.team_id == team.id)
     rows = [row for row in session.exec(query) if shift_of(rotation, row.day) > frozen]
     members = _members(session, team)
     blocked = unavailable(session, members, [rotation.days(shift_of(rotation, row.day)) for row in rows])
     moved: list[str] = []
-    for year in sorted({row.year for i, row in enumerate(rows) if row.member_id in _away_at(blocked, i)}):
+    for year in sorted({row.year for i, row in enumerate(rows) if i in blocked.get(row.member_id, ())}):
         before = _stored(session, team, year)
         after = plan_year(session, team, year, now, replan=True)
         moved.extend(
@@ -120,10 +134,6 @@ def move_off_absent(session: Session, team: Team, now: datetime) -> list[str]:
             if before.get(holiday.name) not in (None, holiday.member)
         )
     return moved
-
-
-def _away_at(blocked: Mapping[str, frozenset[int]], position: int) -> set[str]:
-    return {member for member, positions in blocked.items() if position in positions}
 
 
 def _solve(session: Session, team: Team, holidays: Sequence[MajorHoliday], kept: Mapping[str, str]) -> dict[str, str]:
@@ -142,20 +152,19 @@ def _solve(session: Session, team: Team, holidays: Sequence[MajorHoliday], kept:
 
 def _past(session: Session, team: Team, before_year: int) -> list[PastHoliday]:
     """Who was primary on each major holiday of the years before, from the stored shifts."""
+    holidays = major_holidays_between(session, team, rotation_of(team).start.year, before_year - 1)
+    primaries = _primaries(session, team, [holiday.shift for holiday in holidays])
+    return [PastHoliday(h.name, h.day, primaries[h.shift]) for h in holidays if h.shift in primaries]
+
+
+def _primaries(session: Session, team: Team, shifts: Sequence[int]) -> dict[int, str]:
+    """Shift index -> its stored primary, for those of `shifts` that are stored (one query)."""
+    if not shifts:
+        return {}
     rotation = rotation_of(team)
-    past = []
-    for year in range(rotation.start.year, before_year):
-        for holiday in major_holidays(session, team, year)[0]:
-            primary = _primary_of(session, team, holiday.shift)
-            if primary is not None:
-                past.append(PastHoliday(holiday.name, holiday.day, primary))
-    return past
-
-
-def _primary_of(session: Session, team: Team, shift: int) -> str | None:
-    start, _ = rotation_of(team).window(shift)
-    stored = session.exec(select(Shift).where(Shift.team_id == team.id, Shift.start == start)).first()
-    return None if stored is None else stored.primary_id
+    starts = {rotation.window(shift)[0]: shift for shift in shifts}
+    query = select(Shift).where(Shift.team_id == team.id, col(Shift.start).in_(list(starts)))
+    return {starts[row.start]: row.primary_id for row in session.exec(query)}
 
 
 def has_plan(session: Session, team: Team, year: int) -> bool:

@@ -7,7 +7,8 @@ shifts that already started, shifts starting inside the freeze window, and shift
 by a human (origin "swap" or "override") are passed as fixed and never rewritten.
 """
 
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -23,7 +24,7 @@ from schedules.generate import rotation_of
 from schedules.holiday_plan import (
     HolidayPlan,
     has_plan,
-    major_holidays,
+    major_holidays_between,
     move_off_absent,
     pinned_primaries,
     plan_year,
@@ -79,6 +80,7 @@ def build_problem(session: Session, horizon: Horizon, now: datetime) -> tuple[Pr
     slots = tuple(Slot(rotation.local_start_day(i), rotation.days(i)) for i in horizon.indexes)
     away = unavailable(session, members, [slot.days for slot in slots])
     pins = pinned_primaries(session, team, horizon.first, horizon.count)
+    major = _major_holidays_by_shift(session, team, horizon.first + horizon.count)
     problem = Problem(
         members=tuple(member.id for member in members),
         slots=slots,
@@ -88,27 +90,21 @@ def build_problem(session: Session, horizon: Horizon, now: datetime) -> tuple[Pr
         pinned_primary={
             slot: member for slot, member in pins.items() if slot not in fixed and slot not in away.get(member, ())
         },
-        major_holidays={
-            index - horizon.first: count
-            for index, count in _major_holidays_by_shift(session, team, horizon.first, horizon.count).items()
-        },
-        history=_history(session, team, rotation, horizon, members),
+        major_holidays={index - horizon.first: count for index, count in major.items() if index >= horizon.first},
+        history=_history(session, team, rotation, horizon, members, major),
         previous=_previous(session, team, rotation, horizon.first),
     )
     return problem, stored
 
 
-def _major_holidays_by_shift(session: Session, team: Team, first: int, count: int) -> dict[int, int]:
-    """Shift index -> how many of the team's major holidays fall in it, for shifts
-    [first, first + count)."""
-    rotation, result = rotation_of(team), dict[int, int]()
-    first_year = rotation.local_start_day(first).year
-    last_year = rotation.local_start_day(first + count).year
-    for year in range(first_year, last_year + 1):
-        for holiday in major_holidays(session, team, year)[0]:
-            if first <= holiday.shift < first + count:
-                result[holiday.shift] = result.get(holiday.shift, 0) + 1
-    return result
+def _major_holidays_by_shift(session: Session, team: Team, end: int) -> dict[int, int]:
+    """Shift index -> how many of the team's major holidays fall in it, for every shift
+    before `end` (history and horizon alike)."""
+    rotation = rotation_of(team)
+    last_year = rotation.local_start_day(end).year
+    return Counter(
+        h.shift for h in major_holidays_between(session, team, rotation.start.year, last_year) if h.shift < end
+    )
 
 
 def generate(session: Session, horizon: Horizon, now: datetime) -> list[Change]:
@@ -154,13 +150,17 @@ def _holiday_counts(member: Member, slots: Sequence[Slot]) -> dict[int, int]:
 
 
 def _history(
-    session: Session, team: Team, rotation: Rotation, horizon: Horizon, members: Sequence[Member]
+    session: Session,
+    team: Team,
+    rotation: Rotation,
+    horizon: Horizon,
+    members: Sequence[Member],
+    major: Mapping[int, int],
 ) -> dict[str, History]:
     """Totals from every shift before the horizon: the fairness ledger carries over."""
     start, _ = rotation.window(horizon.first)
     by_id = {m.id: m for m in members}
     totals = {m.id: [0, 0, 0, 0, 0] for m in members}
-    major = _major_holidays_by_shift(session, team, 0, horizon.first)
     for shift in session.exec(select(Shift).where(Shift.team_id == team.id, col(Shift.start) < start)):
         index = rotation.index_at(shift.start)
         days = rotation.days(index)

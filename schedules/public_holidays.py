@@ -5,6 +5,7 @@ every shift for every member, and building a `holidays` calendar costs milliseco
 Observed days ("Christmas Day (observed)") count, as the issue asks.
 """
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from functools import cache
@@ -50,8 +51,8 @@ def team_country(members: Sequence[Member]) -> tuple[str, str | None]:
     active = [member for member in members if member.active] or list(members)
     if not active:
         raise ValueError("a team without members has no holiday calendar")
-    counts = {country: sum(m.country == country for m in active) for country in (m.country for m in active)}
-    country = max(counts, key=lambda name: (counts[name], -next(i for i, m in enumerate(active) if m.country == name)))
+    counts = Counter(member.country for member in active)  # in order of first appearance
+    country = max(counts, key=counts.__getitem__)  # max keeps the first of equals
     first = next(member for member in active if member.country == country)
     return country, first.subdivision
 

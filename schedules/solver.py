@@ -49,6 +49,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 from types import MappingProxyType
 from typing import TypeVar
 
@@ -156,6 +157,12 @@ class Instance:
     @property
     def n_slots(self) -> int:
         return len(self.avail)
+
+    @cached_property
+    def pair_sequence(self) -> tuple[tuple[int, int], list[frozenset[int]]] | None:
+        """`_best_pair_sequence`, computed once: both the back-to-back limit and the
+        solver's first guess need it.  None for teams above `_EXACT_PAIRS_UP_TO`."""
+        return _best_pair_sequence(self) if self.n <= _EXACT_PAIRS_UP_TO else None
 
 
 def compile_problem(problem: Problem) -> Instance:
@@ -513,7 +520,7 @@ def compute_targets(inst: Instance) -> Targets:
         secondary=box_s,
         weekend_days=_weekend_limit(inst, box_p, box_s),
         holiday_days=_holiday_minimum(inst),
-        back_to_back=max(_back_to_back_bound(inst), _pair_sequence_minimum(inst)[1]),
+        back_to_back=max(_back_to_back_bound(inst), _pair_sequence_back_to_back(inst)),
         conflicts=_fixed_conflicts(inst),
     )
 
@@ -733,24 +740,20 @@ def _weighted_bound(inst: Instance, weight: Sequence[Sequence[int]], base: Seque
 _EXACT_PAIRS_UP_TO = 6  # members; beyond, n^4 transitions per slot cost too much
 
 
-def _pair_sequence_minimum(inst: Instance) -> tuple[int, int]:
-    """(own-holiday days, back-to-back pairs), lexicographically least over all sequences
-    of on-call pairs, the count rules ignored: a shortest path over (slot, pair) states.
-
-    Its second number is the back-to-back limit among schedules whose holiday days are at
-    their minimum, the order the solver ranks them in; teams larger than
-    `_EXACT_PAIRS_UP_TO` get (minimum holiday days, 0) and rely on the general bound.
-    """
-    if inst.n > _EXACT_PAIRS_UP_TO:
-        return _holiday_minimum(inst), 0
-    return _best_pair_sequence(inst)[0]
+def _pair_sequence_back_to_back(inst: Instance) -> int:
+    """The back-to-back limit among schedules whose holiday days are at their minimum (the
+    order the solver ranks them in), from the best pair sequence; teams larger than
+    `_EXACT_PAIRS_UP_TO` get 0 and rely on the general bound."""
+    return 0 if inst.pair_sequence is None else inst.pair_sequence[0][1]
 
 
 _Trail = tuple[frozenset[int], "_Trail"] | None
 
 
 def _best_pair_sequence(inst: Instance) -> tuple[tuple[int, int], list[frozenset[int]]]:
-    """The shortest path itself: its cost and the pair on call in each slot."""
+    """(own-holiday days, back-to-back pairs), lexicographically least over all sequences of
+    on-call pairs, the count rules ignored, and the pair on call in each slot: a shortest
+    path over (slot, pair) states.  Use `Instance.pair_sequence`, which caches it."""
     best: dict[frozenset[int], tuple[tuple[int, int], _Trail]] = {frozenset(inst.previous): ((0, 0), None)}
     for i in range(inst.n_slots):
         row = inst.holidays[i]
@@ -1319,8 +1322,8 @@ def solve(problem: Problem) -> tuple[Assignment, ...]:
 def _starts(inst: Instance, targets: Targets) -> Iterator[tuple[list[int], list[int]]]:
     """First guesses, best first: for small teams the pair sequence with the fewest
     holiday days and back-to-back shifts; then the greedy under a few tie-break orders."""
-    if inst.n <= _EXACT_PAIRS_UP_TO:
-        yield _from_pairs(inst, _best_pair_sequence(inst)[1])
+    if inst.pair_sequence is not None:
+        yield _from_pairs(inst, inst.pair_sequence[1])
     for rank in _tie_orders(inst.n):
         yield _Greedy(inst, targets, rank).run()
 

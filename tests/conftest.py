@@ -2,6 +2,7 @@
 set), a pinned clock, the fake Slack Web API, and the real bot served over HTTP."""
 
 import os
+import shutil
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -64,6 +65,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     SQLModel.metadata.drop_all(engine)
     engine.dispose()
     return url
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A fresh directory holding only a copy of the example team file."""
+    directory = tmp_path / "work"
+    directory.mkdir()
+    shutil.copy(TEAM_FILE, directory / "team.yaml")
+    return directory
 
 
 @pytest.fixture

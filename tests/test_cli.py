@@ -7,7 +7,6 @@ rotation rules rather than pinned.
 import json
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -15,11 +14,10 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from schedules.calendar import Rotation
-from tests.conftest import REPO, TEAM_FILE
+from tests.conftest import REPO
 
 ONCALL = Path(sys.executable).parent / "oncall"
 EXAMPLE = Rotation(date(2026, 1, 5), 7, time(10, 0), "America/New_York")
@@ -63,15 +61,6 @@ def sqlite_dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     with sqlite3.connect(path) as connection:
         tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         return {table: connection.execute(f'SELECT * FROM "{table}" ORDER BY rowid').fetchall() for table in tables}
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    """A fresh directory holding only a copy of the example team file."""
-    directory = tmp_path / "work"
-    directory.mkdir()
-    shutil.copy(TEAM_FILE, directory / "team.yaml")
-    return directory
 
 
 def test_console_script_is_installed() -> None:

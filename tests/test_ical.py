@@ -1,7 +1,6 @@
 """`oncall export-ical`: the .ics file is parsed back with icalendar and checked against the
 database, on the example team with a year of shifts and time pinned at NOW."""
 
-import shutil
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from schedules.ical import export_calendar, group_holidays, weeks_span
 from schedules.queries import OnCall, shifts_between
 from storage.db import session_scope
 from storage.models import Member, Shift, Team, TimeOff
-from tests.conftest import NOW, TEAM_FILE
+from tests.conftest import NOW
 from tests.test_cli import ok, oncall
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -230,15 +229,6 @@ def _name(session: Session, member_id: str) -> str:
     member = session.get(Member, member_id)
     assert member is not None
     return member.name
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    """A fresh directory holding only a copy of the example team file."""
-    directory = tmp_path / "work"
-    directory.mkdir()
-    shutil.copy(TEAM_FILE, directory / "team.yaml")
-    return directory
 
 
 def test_cli_writes_a_file_that_parses_back(workdir: Path) -> None:

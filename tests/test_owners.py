@@ -3,7 +3,6 @@ the database side (`catalog.owners`), and `oncall owners` run for real."""
 
 import itertools
 import re
-import shutil
 import sqlite3
 import time
 from collections.abc import Mapping, Sequence
@@ -451,10 +450,7 @@ def test_a_big_team_stays_fast() -> None:
 # --- the console script -----------------------------------------------------------------
 
 
-def test_owners_propose_and_apply_from_the_terminal(tmp_path: Path) -> None:
-    workdir = tmp_path / "work"
-    workdir.mkdir()
-    shutil.copy(TEAM_FILE, workdir / "team.yaml")
+def test_owners_propose_and_apply_from_the_terminal(workdir: Path) -> None:
     # the subprocess runs on the real clock: 2027Q2 while it lies ahead, else a quarter that does
     quarter = max(Quarter(2027, 2), Quarter.of(date.today()).shifted(2))
 
