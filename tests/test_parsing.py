@@ -1,14 +1,22 @@
 """The command parsers on their own: any text yields a request, never an exception."""
 
+from datetime import date, timedelta
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.parsing import (
+    MAX_AWAY_DAYS,
     MAX_WEEKS,
+    Away,
+    Fairness,
     Help,
+    MentionRequest,
     Next,
     Now,
+    OncallRequest,
     RunbookList,
+    RunbookRequest,
     Schedule,
     ShowRunbook,
     Who,
@@ -22,9 +30,22 @@ ANY_TEXT = st.text(max_size=200)
 
 @given(ANY_TEXT)
 def test_parsers_accept_anything(text: str) -> None:
-    assert isinstance(parse_oncall(text), Now | Next | Schedule | Who | Help)
-    assert isinstance(parse_runbook(text), RunbookList | ShowRunbook | Help)
-    parse_mention(text)
+    assert isinstance(parse_oncall(text), OncallRequest)
+    assert isinstance(parse_runbook(text), RunbookRequest)
+    assert isinstance(parse_mention(text), MentionRequest)
+
+
+@given(st.dates(), st.integers(min_value=-5, max_value=MAX_AWAY_DAYS + 5), st.text(max_size=30))
+def test_away_takes_a_period_in_order_and_of_bounded_length(first: date, length: int, reason: str) -> None:
+    try:
+        last = first + timedelta(days=length)
+    except OverflowError:
+        return
+    request = parse_oncall(f"away {first} {last} {reason}")
+    if 0 <= length < MAX_AWAY_DAYS:
+        assert request == Away(first, last, " ".join(reason.split()))
+    else:
+        assert isinstance(request, Help) and request.problem
 
 
 @given(ANY_TEXT)
@@ -46,6 +67,11 @@ def test_examples() -> None:
     assert parse_oncall("schedule") == Schedule(4)
     assert isinstance(parse_oncall(f"schedule {MAX_WEEKS + 1}"), Help)
     assert parse_oncall("who aggregate growth") == Who("aggregate growth")
+    assert parse_oncall("FAIRNESS") == Fairness()
+    assert isinstance(parse_oncall("fairness 12"), Help)
+    assert parse_oncall("away 2027-01-04") == Away(date(2027, 1, 4), date(2027, 1, 4))
+    assert parse_oncall("away 2027-01-04 2027-01-08 dentist") == Away(date(2027, 1, 4), date(2027, 1, 8), "dentist")
+    assert parse_oncall("away tomorrow") == Help(parse_oncall("away").problem)
     assert parse_runbook("") == RunbookList()
     assert parse_runbook("aggregate-growth share") == ShowRunbook("aggregate-growth", share=True)
     assert parse_runbook("share") == ShowRunbook("share")
