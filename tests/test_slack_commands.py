@@ -1,10 +1,14 @@
 """Slash commands through the real HTTP server, signed and encoded exactly as Slack does."""
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlmodel import Session, select
 
+from storage.db import make_engine
+from storage.models import Member, Shift
 from tests.slack_fake import FakeSlack, post, slash_command
 
 
@@ -53,9 +57,23 @@ def test_users_info_failure_falls_back_to_the_team_timezone(bot_url: str, slack:
     assert "America/New_York" in section_texts(answer)
 
 
-def test_next_and_schedule(bot_url: str, slack: FakeSlack) -> None:
+def stored_slack_ids(database_url: str, start: datetime) -> tuple[str, str]:
+    """Slack ids of the primary and secondary the database holds for the shift at `start`."""
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            shift = session.exec(select(Shift).where(Shift.start == start)).one()
+            primary, secondary = session.get(Member, shift.primary_id), session.get(Member, shift.secondary_id)
+            assert primary is not None and secondary is not None
+            return primary.slack_id, secondary.slack_id
+    finally:
+        engine.dispose()
+
+
+def test_next_and_schedule(bot_url: str, slack: FakeSlack, database_url: str) -> None:
     nxt = section_texts(run_command(bot_url, slack, "/oncall", "next"))
-    assert "Primary: <@U0A11CE>" in nxt and "Secondary: <@U0B0B00>" in nxt
+    primary, secondary = stored_slack_ids(database_url, datetime(2026, 12, 7, 15, 0, tzinfo=UTC))
+    assert f"Primary: <@{primary}>" in nxt and f"Secondary: <@{secondary}>" in nxt
     schedule = section_texts(run_command(bot_url, slack, "/oncall", "schedule 2"))
     assert schedule.count("\n`") + schedule.startswith("`") >= 1
     assert "Mon 30 Nov 10:00 EST" in schedule and "Mon 14 Dec 10:00 EST" in schedule

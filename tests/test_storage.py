@@ -297,28 +297,32 @@ def test_any_rotation_window_contains_its_instant(
 # --- who is on call, on the example team --------------------------------------------------
 
 
+def stored_pair(session: Session, start: datetime) -> tuple[str, str]:
+    shift = session.exec(select(Shift).where(Shift.start == start)).one()
+    return shift.primary_id, shift.secondary_id
+
+
 def test_on_call_now_next_and_the_coming_weeks(runtime: Runtime) -> None:
+    handoffs = [datetime(2026, 11, 30, 15, 0, tzinfo=UTC) + timedelta(weeks=week) for week in range(4)]
     with runtime.session() as session:
         team = resolve_team(session)
         now = on_call_at(session, team, NOW)
         following = next_on_call(session, team, NOW)
         coming = shifts_between(session, team, NOW, 2)
+        pairs = [stored_pair(session, start) for start in handoffs]
 
     assert now is not None
-    assert (now.primary.name, now.secondary.name) == ("Dana", "Alice")
-    assert now.start == datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
-    assert now.end == datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
+    assert (now.primary.name, now.secondary.name) == ("Dana", "Alice")  # started before install: round robin
+    assert now.start == handoffs[0]
+    assert now.end == handoffs[1]
     assert now.team_id == "data-eng" and now.origin == "rotation"
 
     assert following is not None
-    assert (following.primary.name, following.secondary.name) == ("Alice", "Bob")
-    assert following.start == now.end == datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
+    assert (following.primary.id, following.secondary.id) == pairs[1]
+    assert following.start == now.end == handoffs[1]
 
-    assert [(s.primary.id, s.secondary.id) for s in coming] == [
-        ("dana", "alice"),
-        ("alice", "bob"),
-        ("bob", "charlie"),  # starts 14 Dec 15:00, before NOW + 2 weeks (15 Dec 12:00)
-    ]
+    # the third starts 14 Dec 15:00, before NOW + 2 weeks (15 Dec 12:00)
+    assert [(s.primary.id, s.secondary.id) for s in coming] == pairs[:3]
     assert [s.start for s in coming[1:]] == [s.end for s in coming[:-1]]
 
 
@@ -333,9 +337,11 @@ def test_on_call_at_the_edges_of_a_shift(runtime: Runtime) -> None:
         first = on_call_at(session, team, datetime(2026, 1, 5, 15, 0, tzinfo=UTC))
         in_other_zone = on_call_at(session, team, NOW.astimezone(ZoneInfo("Asia/Tokyo")))
         beyond_horizon = on_call_at(session, team, NOW + timedelta(weeks=60))
+        pair_at_handoff = stored_pair(session, handoff)
+        pair_after = stored_pair(session, handoff + timedelta(weeks=1))
     assert just_before is not None and just_before.primary.id == "dana"
-    assert at_handoff is not None and at_handoff.primary.id == "alice"
-    assert next_at_handoff is not None and next_at_handoff.primary.id == "bob"
+    assert at_handoff is not None and (at_handoff.primary.id, at_handoff.secondary.id) == pair_at_handoff
+    assert next_at_handoff is not None and (next_at_handoff.primary.id, next_at_handoff.secondary.id) == pair_after
     assert before_rotation is None
     assert first is not None and (first.primary.id, first.secondary.id) == ("alice", "bob")
     assert in_other_zone is not None and in_other_zone.primary.id == "dana"
