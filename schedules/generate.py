@@ -4,6 +4,7 @@ fills in shifts that had started before the first schedule was stored.
 """
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -31,7 +32,7 @@ def round_robin(members: Sequence[str], index: int) -> tuple[str, str]:
     return members[index % count], members[(index + 1) % count]
 
 
-def fill_past(session: Session, team: Team, indexes: range) -> int:
+def fill_past(session: Session, team: Team, indexes: range, now: datetime) -> int:
     """Store round-robin shifts for `indexes`, shifts that had started before the team's
     first schedule was stored.
 
@@ -46,7 +47,9 @@ def fill_past(session: Session, team: Team, indexes: range) -> int:
     for index in indexes:
         start, end = rotation.window(index)
         primary, secondary = round_robin(members, index)
-        session.add(Shift(team_id=team.id, start=start, end=end, primary_id=primary, secondary_id=secondary))
+        session.add(
+            Shift(team_id=team.id, start=start, end=end, primary_id=primary, secondary_id=secondary, updated_at=now)
+        )
     session.flush()
     return len(indexes)
 

@@ -11,7 +11,7 @@ Choices that matter to calendar clients:
   existing event instead of adding a duplicate next to the stale one.
 - SEQUENCE grows with `Shift.updated_at`, so clients that compare sequence numbers before
   accepting an update to a known UID take the new content (this relies on whoever changes a
-  shift also setting `updated_at`).
+  shift also setting `updated_at`: the planner stamps every shift it rewrites).
 - Times are written in UTC (`...Z`): no VTIMEZONE to get wrong, and the handoff still lands
   at the team's local 10:00 on both sides of a DST change (the stored instants are right).
 - Events are TRANSPARENT: being on call should not block a whole week as busy, and someone

@@ -114,7 +114,7 @@ def generate(session: Session, horizon: Horizon, now: datetime) -> list[Change]:
         assignments = solve(problem)
     except Infeasible as error:
         raise ScheduleInfeasible(f"cannot schedule {horizon.team.id}: {error}") from None
-    return _write(session, horizon, stored, assignments)
+    return _write(session, horizon, stored, assignments, now)
 
 
 def fairness(session: Session, horizon: Horizon, now: datetime) -> FairnessReport:
@@ -183,8 +183,9 @@ def _previous(session: Session, team: Team, rotation: Rotation, first: int) -> t
 
 
 def _write(
-    session: Session, horizon: Horizon, stored: dict[int, Shift], assignments: Sequence[Assignment]
+    session: Session, horizon: Horizon, stored: dict[int, Shift], assignments: Sequence[Assignment], now: datetime
 ) -> list[Change]:
+    """Store what changed, stamping `updated_at` so calendar exports raise their SEQUENCE."""
     rotation, changes = rotation_of(horizon.team), []
     for slot, assignment in enumerate(assignments):
         pair = (assignment.primary, assignment.secondary)
@@ -193,11 +194,20 @@ def _write(
             continue
         start, end = rotation.window(horizon.first + slot)
         if shift is None:
-            session.add(Shift(team_id=horizon.team.id, start=start, end=end, primary_id=pair[0], secondary_id=pair[1]))
+            session.add(
+                Shift(
+                    team_id=horizon.team.id,
+                    start=start,
+                    end=end,
+                    primary_id=pair[0],
+                    secondary_id=pair[1],
+                    updated_at=now,
+                )
+            )
             changes.append(Change(start, None, pair))
         else:
             changes.append(Change(start, (shift.primary_id, shift.secondary_id), pair))
-            shift.primary_id, shift.secondary_id = pair
+            shift.primary_id, shift.secondary_id, shift.updated_at = pair[0], pair[1], now
     session.flush()
     return changes
 
@@ -297,7 +307,7 @@ def extend(session: Session, team: Team, until: datetime, now: datetime) -> list
     last = last_stored_index(session, team)
     missing_from = 0 if last is None else last + 1
     upcoming = max(0, rotation.index_at(now) + 1)
-    fill_past(session, team, range(missing_from, upcoming))
+    fill_past(session, team, range(missing_from, upcoming), now)
     first, final = max(missing_from, upcoming), rotation.index_at(until)
     return [] if final < first else generate(session, Horizon(team, first, final - first + 1), now)
 

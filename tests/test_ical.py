@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from catalog.queries import resolve_team
 from core.errors import OncallError
 from core.runtime import Runtime
+from schedules import planner
 from schedules.ical import export_calendar, group_holidays, weeks_span
 from schedules.queries import OnCall, shifts_between
 from storage.db import session_scope
@@ -128,6 +129,23 @@ def test_a_swap_updates_the_event_instead_of_duplicating_it(runtime: Runtime) ->
     assert "Set by swap." in str(new["DESCRIPTION"])
     secondary = "data-eng-20270104T150000Z-secondary@oncall"
     assert taker.capitalize() in str(by_uid(after)[secondary]["DESCRIPTION"])
+
+
+def test_a_regeneration_raises_the_sequence_of_the_events_it_changed(runtime: Runtime) -> None:
+    before = by_uid(export(runtime))
+    with session_scope(runtime.engine) as session:
+        result = planner.record_time_off(
+            session, "bob", date(2027, 1, 4), date(2027, 1, 17), "ski", NOW + timedelta(hours=1)
+        )
+    after = by_uid(export(runtime))
+    changed = {change.start for change in result.changes}
+    assert changed
+    for uid, event in after.items():
+        if not uid.endswith(("-primary@oncall", "-secondary@oncall")):
+            continue
+        start = event["DTSTART"].dt
+        raised = int(event["SEQUENCE"]) > int(before[uid]["SEQUENCE"])
+        assert raised == (start in changed), uid
 
 
 def test_member_export_has_only_their_shifts_holidays_and_time_off(runtime: Runtime) -> None:
