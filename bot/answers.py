@@ -6,7 +6,6 @@ what to say. Domain errors propagate to the app's single error handler.
 
 from collections.abc import Callable
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -16,6 +15,7 @@ from bot.parsing import Away, Fairness, Help, MentionRequest, Next, Now, Runbook
 from catalog.queries import PipelineNotFound, SeveralPipelines, active_pipelines, pipeline_info
 from core.errors import OncallError
 from core.text import escape_mrkdwn
+from core.timefmt import local_date
 from runbooks.lookup import owners_view, runbook_view
 from schedules import planner
 from schedules.annotations import shift_notes
@@ -38,13 +38,13 @@ def answer(
         case Away():
             return [_record_away(session, request, team, now, user_id, viewer_tz)]
         case Fairness(weeks=weeks):
-            today = now.astimezone(ZoneInfo(team.timezone)).date()
+            today = local_date(now, team.timezone)
             report = planner.fairness(session, planner.horizon_from(team, today, weeks), now)
             return [blocks.fairness_message(team.name, weeks, report)]
         case Who(query=query):
             return _or_choices(lambda: [blocks.owners_message(owners_view(session, query, now), viewer_tz)])
         case RunbookList():
-            infos = [pipeline_info(session, p.id, now.date()) for p in active_pipelines(session)]
+            infos = [pipeline_info(session, p.id, local_date(now, team.timezone)) for p in active_pipelines(session)]
             return [blocks.runbook_list_message(infos)]
         case ShowRunbook(query=query):
             return _or_choices(lambda: blocks.runbook_messages(runbook_view(session, query, now), viewer_tz))

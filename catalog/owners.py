@@ -33,15 +33,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, delete, select
 
 from catalog import rotation
 from catalog.sync import current_owners
 from core.errors import OncallError
+from core.timefmt import local_date
 from schedules.generate import active_members
 from storage.models import Ownership, Pipeline, Team
 
@@ -91,13 +91,9 @@ class Quarter:
         return self.label
 
 
-def team_today(team: Team, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(team.timezone)).date()
-
-
 def next_quarter(team: Team, now: datetime) -> Quarter:
     """The default for `oncall owners`: the quarter after today's, in team time."""
-    return Quarter.of(team_today(team, now)).shifted(1)
+    return Quarter.of(local_date(now, team.timezone)).shifted(1)
 
 
 @dataclass(frozen=True)
@@ -181,7 +177,7 @@ def propose(session: Session, team: Team, quarter: Quarter) -> OwnersPlan:
 
 def apply(session: Session, team: Team, quarter: Quarter, now: datetime) -> AppliedOwners:
     """Write `quarter`'s proposal in the caller's transaction (see the module docstring)."""
-    today = max(team_today(team, now), now.astimezone(UTC).date())
+    today = local_date(now, team.timezone)
     if quarter.first_day <= today:
         raise OncallError(
             f"{quarter} began on {quarter.first_day:%Y-%m-%d}: ownership already in force is history and is "

@@ -12,6 +12,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from catalog.loader import CatalogError
 from catalog.schema import CatalogFile, MemberEntry, PipelineEntry, TeamEntry
+from core.timefmt import local_date
 from schedules import planner
 from schedules.generate import HORIZON_WEEKS, active_members
 from storage.models import Member, Ownership, Pipeline, Team, TimeOff
@@ -51,7 +52,7 @@ def _sync_team(session: Session, entry: TeamEntry, now: datetime, report: SyncRe
         _upsert(session, Pipeline, pipeline.id, _pipeline_values(team.id, position, pipeline), report)
         _sync_catalog_ownership(session, team, pipeline, report)
     _retire_pipelines(session, team.id, {pipeline.id for pipeline in entry.pipelines}, report)
-    _retire_members(session, removed, now.date(), report)
+    _retire_members(session, removed, local_date(now, team.timezone), report)
     session.flush()
     _reschedule(session, team, now, time_off_changed or members_before != active_members(session, team.id), report)
 
@@ -183,7 +184,7 @@ def _retire_members(session: Session, removed: list[str], today: date, report: S
     """Deactivate members who left the file, unless they still own a pipeline."""
     session.flush()
     for member_id in removed:
-        owned = current_ownership_of(session, member_id, today)
+        owned = ownership_from(session, member_id, today)
         if owned:
             raise CatalogError(
                 f"cannot remove member '{member_id}': still owns {', '.join(owned)}; hand these pipelines over first"
@@ -194,16 +195,22 @@ def _retire_members(session: Session, removed: list[str], today: date, report: S
         report.changes.append(f"member {member_id}: removed from the rotation")
 
 
-def current_ownership_of(session: Session, member_id: str, today: date) -> list[str]:
-    """Descriptions like "aggregate-growth (secondary)" of what `member_id` owns today."""
+def ownership_from(session: Session, member_id: str, today: date) -> list[str]:
+    """What `member_id` owns today or in a quarter already applied, e.g.
+    "aggregate-growth (secondary)" or "daily-growth (primary from 2027-04-01)"."""
     owned = []
     for pipeline in session.exec(select(Pipeline).where(col(Pipeline.active)).order_by(col(Pipeline.position))):
         current = current_owners(session, pipeline.id, today)
-        if current is None:
-            continue
-        for role, owner in (("primary", current.primary_id), ("secondary", current.secondary_id)):
-            if owner == member_id:
-                owned.append(f"{pipeline.id} ({role})")
+        later = session.exec(
+            select(Ownership)
+            .where(Ownership.pipeline_id == pipeline.id, col(Ownership.effective_from) > today)
+            .order_by(col(Ownership.effective_from))
+        )
+        for row in ([current] if current else []) + list(later):
+            since = "" if row is current else f" from {row.effective_from:%Y-%m-%d}"
+            for role, owner in (("primary", row.primary_id), ("secondary", row.secondary_id)):
+                if owner == member_id:
+                    owned.append(f"{pipeline.id} ({role}{since})")
     return owned
 
 

@@ -5,7 +5,6 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 from sqlmodel import Session, select
@@ -17,7 +16,7 @@ from cli import render
 from core.errors import OncallError
 from core.runtime import Runtime, open_runtime, sync_team_file
 from core.settings import MissingSetting, Settings
-from core.timefmt import local_midnight
+from core.timefmt import local_date, local_midnight
 from runbooks.document import available_runbooks
 from runbooks.lint import check_runbooks
 from runbooks.lookup import owners_view, runbook_view
@@ -191,7 +190,7 @@ def holidays_plan(
 
 
 def _day(start: datetime | None, timezone: str, runtime: Runtime) -> date:
-    return start.date() if start is not None else runtime.clock().astimezone(ZoneInfo(timezone)).date()
+    return start.date() if start is not None else local_date(runtime.clock(), timezone)
 
 
 def _names(session: Session, team_id: str) -> dict[str, str]:

@@ -8,6 +8,11 @@ def local(instant: datetime, timezone: str) -> datetime:
     return instant.astimezone(ZoneInfo(timezone))
 
 
+def local_date(instant: datetime, timezone: str) -> date:
+    """The calendar day `instant` falls on in `timezone`: "today" for a team or a person."""
+    return local(instant, timezone).date()
+
+
 def format_local(instant: datetime, timezone: str) -> str:
     """ "Mon 7 Dec 10:00 EST": weekday, day, time and zone abbreviation, unambiguous at a glance."""
     moment = local(instant, timezone)

@@ -243,6 +243,41 @@ def test_syncing_the_team_file_again_keeps_rotation_rows(runtime: Runtime, tmp_p
     assert ownership_rows(runtime.engine) == rows
 
 
+def test_owners_change_at_the_teams_midnight_not_utcs(runtime: Runtime) -> None:
+    with session_scope(runtime.engine) as session:
+        new = owners.apply(session, team_of(session), Quarter(2027, 1), NOW).plan.owners["aggregate-growth"]
+    assert new != CATALOG["aggregate-growth"]
+    utc_new_year = datetime(2027, 1, 1, 3, 0, tzinfo=UTC)  # still 22:00 on 31 December in New York
+    new_york_new_year = datetime(2027, 1, 1, 0, 0, tzinfo=NEW_YORK)
+    with runtime.session() as session:
+        views = [owners_view(session, "aggregate-growth", moment) for moment in (utc_new_year, new_york_new_year)]
+    pairs = [
+        (view.info.primary.id, view.info.secondary.id) for view in views if view.info.primary and view.info.secondary
+    ]
+    assert pairs == [CATALOG["aggregate-growth"], new]
+
+
+def test_a_member_who_owns_in_an_applied_quarter_cannot_leave_before_it(runtime: Runtime, tmp_path: Path) -> None:
+    with session_scope(runtime.engine) as session:
+        applied = owners.apply(session, team_of(session), Quarter(2027, 1), NOW).plan.owners
+    # someone whose only ownership is in the coming quarter, as the catalog is edited to say
+    leaving = next(m for m in MEMBERS if m in applied["aggregate-growth"])
+    data = yaml.safe_load(TEAM_FILE.read_text(encoding="utf-8"))
+    team = data["teams"][0]
+    team["members"] = [m for m in team["members"] if m["id"] != leaving]
+    stand_in, other = [m for m in MEMBERS if m != leaving][:2]
+    for pipeline in team["pipelines"]:
+        pipeline["primary"], pipeline["secondary"] = stand_in, other
+    variant = tmp_path / "without.yaml"
+    variant.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    rows = ownership_rows(runtime.engine)
+    with pytest.raises(CatalogError) as caught, session_scope(runtime.engine) as session:
+        sync_catalog(session, load_catalog(variant), NOW)
+    role = "primary" if applied["aggregate-growth"][0] == leaving else "secondary"
+    assert f"aggregate-growth ({role} from 2027-01-01)" in str(caught.value)
+    assert ownership_rows(runtime.engine) == rows
+
+
 def test_four_quarters_give_everyone_every_area(runtime: Runtime) -> None:
     quarters = [Quarter(2027, n) for n in (1, 2, 3, 4)]
     with session_scope(runtime.engine) as session:
@@ -305,7 +340,7 @@ def test_reapplying_after_the_inputs_changed_replaces_the_quarter(runtime: Runti
         (Quarter(2026, 4), NOW),  # began two months ago
         (Quarter(2026, 1), NOW),  # long past
         (Quarter(2027, 1), datetime(2027, 1, 1, 0, 30, tzinfo=NEW_YORK)),  # its first morning, team time
-        (Quarter(2027, 1), datetime(2026, 12, 31, 23, 0, tzinfo=NEW_YORK)),  # 2027 in UTC: run books show it
+        (Quarter(2027, 1), datetime(2027, 1, 1, 0, 0, tzinfo=NEW_YORK)),  # its first instant, team time
     ],
 )
 def test_a_quarter_that_has_begun_is_refused_and_nothing_written(
