@@ -39,9 +39,11 @@ first, and each stage below stops as soon as its metric reaches it.
   repaired, undone unless better); the same for weeks on call (weekend days) within the
   two count ranges just reached.
 * Local search.  Swaps and replacements that keep every count inside its range remove
-  back-to-back shifts, then own-holiday days, accepting a move only if (sum of squared
-  weekend days, back-to-back shifts, holiday days, sum of squared holiday days) drops
-  lexicographically.  Work is capped by a fixed trial budget, not a clock.
+  back-to-back shifts, then own-holiday days; for back-to-back also whole-slot exchanges
+  (two weeks trade their pairs, roles kept), which no count rule can block and which
+  unstick small teams.  A move is accepted only if (sum of squared weekend days, holiday
+  days, back-to-back shifts, sum of squared holiday days) drops lexicographically.  Work
+  is capped by a fixed trial budget, not a clock.
 """
 
 from __future__ import annotations
@@ -1155,7 +1157,7 @@ Change = tuple[int, int, int]  # slot, role, new member
 class _Polish:
     """Count-preserving local search for back-to-back shifts and own-holiday days.
 
-    A move is kept only if (sum of squared weekend days, back-to-back pairs, holiday days,
+    A move is kept only if (sum of squared weekend days, holiday days, back-to-back pairs,
     sum of squared holiday days), over the members and slots it touches, drops
     lexicographically: fewer people on call on their own holiday first (a UK member covers
     US Thanksgiving), then the unavoidable ones spread evenly, history included.
@@ -1168,6 +1170,7 @@ class _Polish:
         self.budget = budget
         self.lo_p, self.hi_p = _count_box(sch.primary_totals(), sch.base_p)
         self.lo_s, self.hi_s = _count_box(sch.secondary_totals(), sch.inst.base_s)
+        self.free = frozenset(self.inst.free)
         self.positions = [
             (i, role)
             for i in self.inst.free
@@ -1239,11 +1242,34 @@ class _Polish:
                 continue
             if self._try([(i, role, candidate)]):
                 return True
-        return any(
+        if any(
             self._try([(i, role, self._holder(j, role_j)), (j, role_j, member)])
             for j, role_j in self.positions
             if self._swappable(i, role, j, role_j) and self._worth(goal, member, i, j, self._holder(j, role_j))
-        )
+        ):
+            return True
+        return goal == "back_to_back" and any(self._try(self._exchange(i, j)) for j in self._exchangeable(i))
+
+    def _exchangeable(self, i: int) -> list[int]:
+        """Unpinned free slots whose pair could trade places with slot i's (both available)."""
+        inst, pair = self.inst, set(self.sch.on_call(i))
+        if inst.pinned[i] >= 0 or i not in self.free:
+            return []
+        return [
+            j
+            for j in inst.free
+            if j != i
+            and inst.pinned[j] < 0
+            and pair <= inst.avail_set[j]
+            and set(self.sch.on_call(j)) <= inst.avail_set[i]
+            and set(self.sch.on_call(j)) != pair
+        ]
+
+    def _exchange(self, i: int, j: int) -> list[Change]:
+        """Slots i and j trade their pairs, roles kept: every role count stays as it is, so
+        the count rules never block it (single swaps are often stuck in a small team)."""
+        (p_i, s_i), (p_j, s_j) = self.sch.on_call(i), self.sch.on_call(j)
+        return [(i, PRIMARY, p_j), (i, SECONDARY, s_j), (j, PRIMARY, p_i), (j, SECONDARY, s_i)]
 
     def _swappable(self, i: int, role: int, j: int, role_j: int) -> bool:
         """Both members available in their new slot and not already on call there."""
