@@ -82,7 +82,7 @@ def plan_year(session: Session, team: Team, year: int, now: datetime, replan: bo
     frozen_holidays = [holiday for holiday in holidays if holiday.shift <= frozen]
     worked = _primaries(session, team, [holiday.shift for holiday in frozen_holidays])
     kept = {h.name: existing.get(h.name) or worked.get(h.shift) for h in frozen_holidays}
-    plan = _solve(session, team, holidays, {name: member for name, member in kept.items() if member})
+    plan = _solve(session, team, holidays, {name: member for name, member in kept.items() if member}, frozen)
     stale = delete(HolidayAssignment).where(
         col(HolidayAssignment.team_id) == team.id, col(HolidayAssignment.year) == year
     )
@@ -91,6 +91,15 @@ def plan_year(session: Session, team: Team, year: int, now: datetime, replan: bo
         session.add(HolidayAssignment(team_id=team.id, year=year, holiday=h.name, day=h.day, member_id=plan[h.name]))
     session.flush()
     return HolidayPlan(year, country, _planned(holidays, plan), tuple(missing), created=True)
+
+
+def plan_missing_years(session: Session, team: Team, first_year: int, last_year: int, now: datetime) -> None:
+    """Plan every year of the range that has no plan yet, earliest first (each plan reads
+    the ones before it), so the schedule always has a holiday rotation to respect, whether
+    or not anyone ran `oncall holidays plan`."""
+    for year in range(first_year, last_year + 1):
+        if not has_plan(session, team, year):
+            plan_year(session, team, year, now)
 
 
 def _last_frozen_shift(team: Team, now: datetime) -> int:
@@ -136,7 +145,9 @@ def move_off_absent(session: Session, team: Team, now: datetime) -> list[str]:
     return moved
 
 
-def _solve(session: Session, team: Team, holidays: Sequence[MajorHoliday], kept: Mapping[str, str]) -> dict[str, str]:
+def _solve(
+    session: Session, team: Team, holidays: Sequence[MajorHoliday], kept: Mapping[str, str], frozen: int
+) -> dict[str, str]:
     members = _members(session, team)
     rotation = rotation_of(team)
     shifts = sorted({holiday.shift for holiday in holidays})
@@ -145,16 +156,26 @@ def _solve(session: Session, team: Team, holidays: Sequence[MajorHoliday], kept:
     active = [member.id for member in members if member.active]
     first_year = min((holiday.day.year for holiday in holidays), default=rotation.start.year)
     try:
-        return plan_holidays(holidays, active, _past(session, team, first_year), by_shift, kept)
+        return plan_holidays(holidays, active, _past(session, team, first_year, frozen), by_shift, kept)
     except NobodyAvailable as error:
         raise OncallError(f"cannot plan the holiday rotation for {team.id}: {error}") from None
 
 
-def _past(session: Session, team: Team, before_year: int) -> list[PastHoliday]:
-    """Who was primary on each major holiday of the years before, from the stored shifts."""
+def _past(session: Session, team: Team, before_year: int, frozen: int) -> list[PastHoliday]:
+    """Who had each major holiday of the years before: the stored primary up to the frozen
+    shift `frozen` (swaps count), that year's plan after it (the schedule will follow it)."""
     holidays = major_holidays_between(session, team, rotation_of(team).start.year, before_year - 1)
-    primaries = _primaries(session, team, [holiday.shift for holiday in holidays])
-    return [PastHoliday(h.name, h.day, primaries[h.shift]) for h in holidays if h.shift in primaries]
+    primaries = _primaries(session, team, [holiday.shift for holiday in holidays if holiday.shift <= frozen])
+    planned = session.exec(
+        select(HolidayAssignment).where(HolidayAssignment.team_id == team.id, HolidayAssignment.year < before_year)
+    )
+    planned_by_day = {row.day: row.member_id for row in planned}
+    past = []
+    for h in holidays:
+        member = primaries.get(h.shift) if h.shift <= frozen else planned_by_day.get(h.day)
+        if member is not None:
+            past.append(PastHoliday(h.name, h.day, member))
+    return past
 
 
 def _primaries(session: Session, team: Team, shifts: Sequence[int]) -> dict[int, str]:

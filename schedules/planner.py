@@ -11,12 +11,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from core.errors import OncallError
-from core.timefmt import local_midnight
+from core.timefmt import local_date, local_midnight
 from schedules.availability import unavailable
 from schedules.calendar import Rotation
 from schedules.fairness import FairnessReport, evaluate
@@ -27,6 +26,7 @@ from schedules.holiday_plan import (
     major_holidays_between,
     move_off_absent,
     pinned_primaries,
+    plan_missing_years,
     plan_year,
 )
 from schedules.public_holidays import own_holiday_days
@@ -108,7 +108,14 @@ def _major_holidays_by_shift(session: Session, team: Team, end: int) -> dict[int
 
 
 def generate(session: Session, horizon: Horizon, now: datetime) -> list[Change]:
-    """Solve and write the horizon; returns the shifts that changed. All or nothing."""
+    """Solve and write the horizon; returns the shifts that changed. All or nothing.
+
+    Years up to the horizon's end get their holiday rotation first if they have none, from
+    this year on (a plan reads the years before it)."""
+    rotation = rotation_of(horizon.team)
+    first_year = min(rotation.local_start_day(horizon.first).year, local_date(now, horizon.team.timezone).year)
+    last_year = rotation.local_start_day(horizon.first + horizon.count - 1).year
+    plan_missing_years(session, horizon.team, first_year, last_year, now)
     problem, stored = build_problem(session, horizon, now)
     try:
         assignments = solve(problem)
@@ -264,28 +271,13 @@ def plan_holidays(
     """Plan (or re-plan) the year's major-holiday rotation, then regenerate the stored
     future so the regular schedule makes each holiday's member primary.
 
-    The schedule is settled first, and the rest of this year's holidays are planned (as
-    they stand, where frozen) before a later year, so the history the plan balances
-    against does not move under it afterwards."""
+    Years between this one and `year` are planned first: their holidays still ahead count
+    as the history the plan balances against."""
     if has_plan(session, team, year) and not replan:
         return plan_year(session, team, year, now), []
-    settled = regenerate(session, team, now)  # the past the plan reads
-    this_year = now.astimezone(ZoneInfo(team.timezone)).year
-    for earlier in range(this_year, year):  # their holidays still ahead count as history
-        if not has_plan(session, team, earlier):
-            plan_year(session, team, earlier, now)
+    plan_missing_years(session, team, local_date(now, team.timezone).year, year - 1, now)
     plan = plan_year(session, team, year, now, replan)
-    changes = regenerate(session, team, now)
-    return plan, _merged(settled, changes)
-
-
-def _merged(first: Sequence[Change], second: Sequence[Change]) -> list[Change]:
-    """Two successive rewrites as one list of before -> after, unchanged shifts left out."""
-    by_start = {change.start: change for change in first}
-    for change in second:
-        before = by_start[change.start].before if change.start in by_start else change.before
-        by_start[change.start] = Change(change.start, before, change.after)
-    return [change for _, change in sorted(by_start.items()) if change.before != change.after]
+    return plan, regenerate(session, team, now)
 
 
 def regenerate(session: Session, team: Team, now: datetime) -> list[Change]:

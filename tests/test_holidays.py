@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select, update
 
 from core.runtime import Runtime
 from schedules import planner
@@ -119,24 +119,41 @@ def _primary_on(session: Session, team: Team, day: date) -> tuple[str, str]:
     return shift.primary_id, shift.secondary_id
 
 
-def test_plan_pins_the_holiday_primaries_and_is_kept_until_replanned(through_2027: Runtime) -> None:
+def test_the_schedule_plans_each_years_holidays_and_follows_the_plan(through_2027: Runtime) -> None:
     runtime = through_2027
-    with session_scope(runtime.engine) as session:
+    with session_scope(runtime.engine) as session:  # planned when the schedule first reached 2027
         plan, changes = planner.plan_holidays(session, _team(session), 2027, NOW)
-    assert plan.created and plan.country == "US" and not plan.missing
+    assert not plan.created and changes == []
+    assert plan.country == "US" and not plan.missing
     assert [(h.name, h.day) for h in plan.holidays] == [
         ("New Year's Day", date(2027, 1, 1)),
         ("Independence Day", date(2027, 7, 4)),
         ("Thanksgiving Day", date(2027, 11, 25)),
         ("Christmas Day", date(2027, 12, 25)),
     ]
-    assert changes
     with runtime.session() as session:
         team = _team(session)
         for holiday in plan.holidays:
             assert _primary_on(session, team, holiday.day)[0] == holiday.member, holiday
-        again, no_changes = planner.plan_holidays(session, team, 2027, NOW)
-    assert not again.created and again.holidays == plan.holidays and no_changes == []
+
+
+def test_the_schedule_follows_an_edited_plan_and_a_replan(through_2027: Runtime) -> None:
+    runtime = through_2027
+    christmas = date(2027, 12, 25)
+    with session_scope(runtime.engine) as session:
+        team = _team(session)
+        planned = _primary_on(session, team, christmas)[0]
+        stand_in = next(m for m in ("alice", "bob", "charlie", "dana") if m != planned)
+        session.execute(  # the team agrees on a different Christmas
+            update(HolidayAssignment).where(col(HolidayAssignment.day) == christmas).values(member_id=stand_in)
+        )
+        planner.regenerate(session, team, NOW)
+        assert _primary_on(session, team, christmas)[0] == stand_in
+        plan, _ = planner.plan_holidays(session, team, 2027, NOW, replan=True)
+    assert plan.created and len({h.member for h in plan.holidays}) > 1
+    with runtime.session() as session:
+        for holiday in plan.holidays:
+            assert _primary_on(session, _team(session), holiday.day)[0] == holiday.member, holiday
 
 
 def test_the_next_year_gives_nobody_the_same_holiday_and_balances_counts(through_2027: Runtime) -> None:
@@ -178,7 +195,7 @@ def test_the_fairness_report_counts_major_holidays_at_their_limit(through_2027: 
 
 
 def test_holidays_plan_from_the_terminal(workdir: Path) -> None:
-    year = max(2027, datetime.now(UTC).astimezone(NEW_YORK).year + 1)  # a year still ahead on the real clock
+    year = datetime.now(UTC).astimezone(NEW_YORK).year + 2  # beyond the stored year of shifts, on the real clock
     out = ok(workdir, "holidays", "plan", str(year))
     assert out.startswith(f"Planned: major holidays {year} (US calendar)")
     assert "Thanksgiving Day" in out and "Christmas Day" in out
