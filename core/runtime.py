@@ -16,10 +16,10 @@ from sqlmodel import Session, select
 from catalog.loader import load_catalog
 from catalog.sync import SyncReport, sync_catalog
 from core.clock import Clock, system_clock
+from core.errors import OncallError
 from core.settings import Settings
 from schedules import planner
 from schedules.generate import HORIZON_WEEKS
-from schedules.planner import ScheduleInfeasible
 from storage.db import make_engine, session_scope
 from storage.models import Team
 
@@ -70,7 +70,7 @@ def _extend(runtime: Runtime, team_id: str) -> None:
             team = session.get(Team, team_id)
             assert team is not None
             planner.extend(session, team, now + timedelta(weeks=HORIZON_WEEKS), now)
-    except ScheduleInfeasible as error:
+    except OncallError as error:  # an unstaffable week, a holiday nobody can cover
         log.error("%s; the schedule stays as it is", error)
 
 
