@@ -1,8 +1,10 @@
 """The fair generator against the real database: freeze rules, time off, infeasibility,
 and the schedule a fresh install and the passing weeks write on their own."""
 
+import itertools
 import logging
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import col, select
@@ -65,6 +67,29 @@ def test_everyone_away_is_refused_with_the_dates_and_nothing_is_written(runtime:
         planner.record_time_off(session, "charlie", date(2027, 3, 1), date(2027, 3, 7), "", NOW)
     assert "only dana is available" in str(refused.value)
     assert [(s[0], s[1], s[2]) for s in _shifts(runtime)] == snapshot
+
+
+def test_across_a_year_end_and_a_dst_change_shifts_stay_at_the_local_handoff(runtime: Runtime) -> None:
+    team = _team(runtime)
+    horizon = planner.horizon_from(team, date(2027, 12, 7), 16)  # 6 Dec to 27 March 2028, past 12 March's DST change
+    with session_scope(runtime.engine) as session:
+        planner.generate(session, horizon, NOW)
+        plan, _ = planner.plan_holidays(session, team, 2028, NOW)
+    with runtime.session() as session:
+        rows = session.exec(select(Shift).order_by(col(Shift.start))).all()
+        report = planner.fairness(session, horizon, NOW)
+    new_york = ZoneInfo("America/New_York")
+    window = [s for s in rows if date(2027, 12, 6) <= s.start.astimezone(new_york).date() < date(2028, 3, 27)]
+    assert len(window) == 16
+    assert all(a.end == b.start for a, b in itertools.pairwise(window))
+    assert {(s.start.astimezone(new_york).strftime("%a %H:%M")) for s in window} == {"Mon 10:00"}
+    assert {s.start.hour for s in window} == {15, 14}  # UTC-5 in winter, UTC-4 from 12 March
+    new_year = next(h for h in plan.holidays if h.name == "New Year's Day")
+    assert next(s for s in window if s.start.astimezone(new_york).date() == date(2027, 12, 27)).primary_id == (
+        new_year.member
+    )
+    for metric in ("primary", "secondary", "major_holidays", "conflicts"):  # the ledger runs across the year end
+        assert report.metric(metric).spread <= report.metric(metric).limit, metric
 
 
 # --- what open_runtime writes on its own ---------------------------------------------------
