@@ -40,14 +40,17 @@ first, and each stage below stops as soon as its metric reaches it.
   two count ranges just reached.
 * Local search.  Swaps and replacements that keep every count inside its range remove
   back-to-back shifts, then own-holiday days; for back-to-back also whole-slot exchanges
-  (two weeks trade their pairs, roles kept), which no count rule can block and which
-  unstick small teams.  A move is accepted only if (sum of squared weekend days, holiday
-  days, back-to-back shifts, sum of squared holiday days) drops lexicographically.  Work
-  is capped by a fixed trial budget, not a clock.
+  (two weeks trade their pairs, roles kept), which no count rule can block, and when
+  those are stuck an exact re-solve of each run of four weeks in which every member
+  keeps their role counts and weekend days (`_Rearrangement`).  A move is accepted only
+  if (sum of squared weekend days, holiday days, back-to-back shifts, sum of squared
+  holiday days) drops lexicographically.  Work is capped by a fixed trial budget, not a
+  clock.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -1185,8 +1188,29 @@ class _Polish:
                 improved |= self._sweep(self._holiday_defects(), "holiday_days")
             if self.budget > 0 and self.sch.back_to_back() > self.limits["back_to_back"]:
                 improved |= self._sweep(self._back_to_back_defects(), "back_to_back")
+                if not improved:
+                    improved = self._rearrange_runs()
             if not improved:
                 return
+
+    def _rearrange_runs(self) -> bool:
+        """Re-solve each run of `_RUN` consecutive free slots exactly (`_Rearrangement`).
+
+        Single moves get stuck when every improvement needs several weeks to change at
+        once; inside a short run the best order of who is on call is found outright."""
+        improved = False
+        for first in range(self.inst.n_slots - _RUN + 1):
+            run = range(first, first + _RUN)
+            if self.budget <= 0 or self.sch.back_to_back() <= self.limits["back_to_back"]:
+                break
+            if not all(i in self.free for i in run):
+                continue
+            self.budget -= 1
+            better = _Rearrangement(self.sch, run).best()
+            if better is not None:
+                self._apply(better)
+                improved = True
+        return improved
 
     def _holder(self, i: int, role: int) -> int:
         return (self.sch.p, self.sch.s)[role].holder[i]
@@ -1319,6 +1343,98 @@ class _Polish:
             self.lo_p[m] <= sch.p.cnt[m] <= self.hi_p[m] and self.lo_s[m] <= sch.s.cnt[m] <= self.hi_s[m]
             for m in members
         )
+
+
+_RUN = 4  # slots re-solved at once: 4 already unsticks a team of four; 6 costs ~10x more
+
+
+class _Rearrangement:
+    """The best way to reassign a run of slots with every member keeping, within the run,
+    their primary count, secondary count and weekend days (so no fairness count moves):
+    fewest own-holiday days, then fewest back-to-back pairs (the slots either side
+    included), then the evenest holiday days.  A depth-first search with pruning; the run
+    is short, and the counts leave few orders to try."""
+
+    def __init__(self, sch: _Schedule, run: range):
+        self.sch, self.inst, self.run = sch, sch.inst, run
+        self.current = [(sch.p.holder[i], sch.s.holder[i]) for i in run]
+        self.primaries = Counter(p for p, _ in self.current)
+        self.secondaries = Counter(s for _, s in self.current)
+        self.weekend = self._weekend(self.current)
+        self.before, self.after = set(sch.on_call(run[0] - 1)), set(sch.on_call(run[-1] + 1))
+        self.outside = {m: sch.holiday[m] - h for m, h in self._holidays(self.current).items()}
+        self.best_cost = self._cost(self.current)
+        self.best_order = self.current
+
+    def best(self) -> list[Change] | None:
+        """The changes to make, or None when the run is already best."""
+        self._search([], self.before, 0, 0)
+        if self.best_order == self.current:
+            return None
+        return [
+            (i, role, new[role])
+            for i, old, new in zip(self.run, self.current, self.best_order, strict=True)
+            for role in (PRIMARY, SECONDARY)
+            if new[role] != old[role]  # a pinned primary never moves
+        ]
+
+    def _search(self, chosen: list[tuple[int, int]], previous: set[int], holiday: int, repeats: int) -> None:
+        if (holiday, repeats) > self.best_cost[:2]:
+            return
+        if len(chosen) == len(self.run):
+            if self._weekend(chosen) == self.weekend:
+                cost = self._cost(chosen)
+                if cost < self.best_cost:
+                    self.best_cost, self.best_order = cost, list(chosen)
+            return
+        i = self.run[len(chosen)]
+        for primary, secondary in self._options(i):
+            self.primaries[primary] -= 1
+            self.secondaries[secondary] -= 1
+            chosen.append((primary, secondary))
+            row = self.inst.holidays[i]
+            self._search(
+                chosen,
+                {primary, secondary},
+                holiday + row[primary] + row[secondary],
+                repeats + (primary in previous) + (secondary in previous),
+            )
+            chosen.pop()
+            self.primaries[primary] += 1
+            self.secondaries[secondary] += 1
+
+    def _options(self, i: int) -> list[tuple[int, int]]:
+        pinned, free = self.inst.pinned[i], self.inst.avail_set[i]
+        return [
+            (primary, secondary)
+            for primary, left in sorted(self.primaries.items())
+            if left and primary in free and pinned in (-1, primary)
+            for secondary, spare in sorted(self.secondaries.items())
+            if spare and secondary != primary and secondary in free
+        ]
+
+    def _cost(self, order: Sequence[tuple[int, int]]) -> tuple[int, int, int]:
+        holidays = self._holidays(order)
+        repeats, previous = 0, self.before
+        for pair in [*order, tuple(self.after)]:
+            repeats += sum(1 for m in pair if m in previous)
+            previous = set(pair)
+        evenness = sum((self.outside[m] + holidays[m]) ** 2 for m in self.outside)
+        return sum(holidays.values()), repeats, evenness
+
+    def _holidays(self, order: Sequence[tuple[int, int]]) -> dict[int, int]:
+        totals = dict.fromkeys(sorted(self.primaries.keys() | self.secondaries.keys()), 0)
+        for i, pair in zip(self.run, order, strict=True):
+            for m in pair:
+                totals[m] += self.inst.holidays[i][m]
+        return totals
+
+    def _weekend(self, order: Sequence[tuple[int, int]]) -> dict[int, int]:
+        totals: Counter[int] = Counter()
+        for i, pair in zip(self.run, order, strict=True):
+            for m in pair:
+                totals[m] += self.inst.weekend[i]
+        return dict(totals)
 
 
 # --------------------------------------------------------------------------- entry point

@@ -34,15 +34,17 @@ def _shifts(runtime: Runtime) -> list[tuple[object, str, str, str]]:
         return [(s.start, s.primary_id, s.secondary_id, s.origin) for s in rows]
 
 
-def test_example_team_2027_is_conflict_free_and_balanced(runtime: Runtime) -> None:
-    horizon = planner.horizon_from(_team(runtime), date(2027, 1, 4), 52)
+def test_example_team_2027_is_optimal_and_conflict_free(runtime: Runtime) -> None:
+    """The issue's "done when": `oncall generate` then `oncall fairness` over 2027."""
+    horizon = planner.horizon_from(_team(runtime), date(2027, 1, 1), 52)
     with session_scope(runtime.engine) as session:
         planner.generate(session, horizon, NOW)
     with runtime.session() as session:
         report = planner.fairness(session, horizon, NOW)
     assert report.metric("conflicts").spread == 0
-    for metric in ("primary", "secondary", "weekend_days"):
-        assert report.metric(metric).spread <= report.metric(metric).limit, metric
+    assert report.at_limit(), [m for m in report.metrics if m.spread > m.limit]
+    # back-to-back is the hard one: 18, which an exact MIP (HiGHS, outside the project) confirms optimal
+    assert report.metric("back_to_back").spread == 18
 
 
 def test_away_regenerates_the_future_but_keeps_the_past_and_the_freeze_window(runtime: Runtime) -> None:
