@@ -91,6 +91,7 @@ def build_problem(session: Session, horizon: Horizon, now: datetime) -> tuple[Pr
             slot: member for slot, member in pins.items() if slot not in fixed and slot not in away.get(member, ())
         },
         major_holidays={index - horizon.first: count for index, count in major.items() if index >= horizon.first},
+        current={slot: (shift.primary_id, shift.secondary_id) for slot, shift in stored.items() if slot not in fixed},
         history=_history(session, team, rotation, horizon, members, major),
         previous=_previous(session, team, rotation, horizon.first),
     )

@@ -29,6 +29,9 @@ first, and each stage below stops as soon as its metric reaches it.
   spread.  So a greedy start plus augmenting paths (`_decmin`, max-flow style breadth-first
   search over "x holds a slot where y is free" edges) gives the exact primary limit, and
   the exact secondary limit among schedules whose primary counts are at theirs.
+* Starts.  The stored schedule comes first (`Problem.current`, invalid places refilled),
+  so a regeneration keeps it when it is still at every limit and otherwise repairs it,
+  changing few weeks; then, for small teams, the best pair sequence; then the greedy.
 * Construction.  Week by week, greedily: primary, then secondary, is the available member
   who is under quota, urgent (about to run out of available weeks), not on call in the
   neighbouring shift, without an own holiday in the week, with the fewest role shifts,
@@ -103,6 +106,7 @@ class Problem:
     history: Mapping[str, History] = field(default_factory=_no_entries)
     previous: tuple[str, str] | None = None
     major_holidays: Mapping[int, int] = field(default_factory=_no_entries)  # slot -> count, for fairness only
+    current: Mapping[int, tuple[str, str]] = field(default_factory=_no_entries)  # slot -> stored pair, tried first
 
 
 @dataclass(frozen=True)
@@ -778,6 +782,38 @@ def _best_pair_sequence(inst: Instance) -> tuple[tuple[int, int], list[frozenset
         pairs.append(trail[0])
         trail = trail[1]
     return cost, pairs[::-1]
+
+
+def _from_current(inst: Instance) -> tuple[list[int], list[int]]:
+    """The stored pairs where they still hold; where a member is now away, gone or not the
+    pinned primary, whoever is available, not on call in the weeks either side, and has
+    the fewest shifts in that role takes the place."""
+    index = {name: k for k, name in enumerate(inst.problem.members)}
+    primary: list[int] = []
+    secondary: list[int] = []
+    for i in range(inst.n_slots):
+        stored = inst.problem.current.get(i, ("", ""))
+        p, s = inst.fixed[i] or (index.get(stored[0], -1), index.get(stored[1], -1))
+        if inst.fixed[i] is None:
+            if p not in inst.avail_set[i] or inst.pinned[i] not in (-1, p):
+                p = inst.pinned[i] if inst.pinned[i] >= 0 else _stand_in(inst, i, primary, (s,))
+            if s not in inst.avail_set[i] or s == p:
+                s = _stand_in(inst, i, secondary, (p,))
+        primary.append(p)
+        secondary.append(s)
+    return primary, secondary
+
+
+def _stand_in(inst: Instance, slot: int, role_so_far: Sequence[int], taken: Sequence[int]) -> int:
+    """An available member for `slot`, not in `taken`: off call in the neighbouring stored
+    weeks first, then fewest shifts in the role so far (the repair stages balance later)."""
+    stored = inst.problem.current
+    names = inst.problem.members
+    near = {name for k in (slot - 1, slot + 1) for name in stored.get(k, ())}
+    return min(
+        (m for m in inst.avail[slot] if m not in taken),
+        key=lambda m: (names[m] in near, role_so_far.count(m), m),
+    )
 
 
 def _from_pairs(inst: Instance, pairs: Sequence[frozenset[int]]) -> tuple[list[int], list[int]]:
@@ -1462,8 +1498,12 @@ def solve(problem: Problem) -> tuple[Assignment, ...]:
 
 
 def _starts(inst: Instance, targets: Targets) -> Iterator[tuple[list[int], list[int]]]:
-    """First guesses, best first: for small teams the pair sequence with the fewest
-    holiday days and back-to-back shifts; then the greedy under a few tie-break orders."""
+    """First guesses, best first: the stored schedule, so a regeneration changes only what
+    the rules need (none at all when it is still at every limit); for small teams the pair
+    sequence with the fewest holiday days and back-to-back shifts; then the greedy under a
+    few tie-break orders."""
+    if inst.problem.current:
+        yield _from_current(inst)
     if inst.pair_sequence is not None:
         yield _from_pairs(inst, inst.pair_sequence[1])
     for rank in _tie_orders(inst.n):

@@ -59,6 +59,19 @@ def test_away_regenerates_the_future_but_keeps_the_past_and_the_freeze_window(ru
     assert january and all("bob" not in (primary, secondary) for _, primary, secondary, _ in january)
 
 
+def test_regenerating_changes_only_what_the_rules_need(runtime: Runtime) -> None:
+    """The stored schedule is the solver's first guess: at its limits it stays as it is, and
+    time off moves a few weeks rather than reshuffling the year (33 before that)."""
+    team = _team(runtime)
+    with session_scope(runtime.engine) as session:
+        assert planner.generate(session, planner.horizon_from(team, NOW.date(), 52), NOW) == []
+        changes = planner.record_time_off(session, "bob", date(2027, 1, 4), date(2027, 1, 15), "ski", NOW).changes
+        horizon = planner.Horizon(team, rotation_of(team).index_at(NOW), 52)
+        report = planner.fairness(session, horizon, NOW)
+    assert 2 <= len(changes) <= 8
+    assert report.at_limit(), [m for m in report.metrics if m.spread > m.limit]
+
+
 def test_everyone_away_is_refused_with_the_dates_and_nothing_is_written(runtime: Runtime) -> None:
     with session_scope(runtime.engine) as session:
         for member in ("alice", "bob"):

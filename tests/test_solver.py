@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import TypeVar
 
@@ -147,6 +148,33 @@ def test_same_input_same_schedule_whatever_the_dict_order(problem: Problem) -> N
     first = solve(problem)
     assert solve(problem) == first
     assert solve(reordered(problem)) == first
+
+
+@SETTINGS
+@given(problems(), st.data())
+def test_a_stored_schedule_is_kept_at_its_limits_and_any_stored_one_only_a_start(
+    problem: Problem, data: st.DataObject
+) -> None:
+    if not feasible(problem):
+        return
+    first = solve(problem)
+    stored = {i: (a.primary, a.secondary) for i, a in enumerate(first) if i not in problem.fixed}
+    if evaluate(problem, first).at_limit():
+        assert solve(replace(problem, current=stored)) == first  # a regeneration with nothing to fix changes nothing
+    names = st.sampled_from((*problem.members, "someone-who-left"))
+    garbage = {i: (data.draw(names), data.draw(names)) for i in range(len(problem.slots))}
+    schedule = solve(replace(problem, current=garbage))
+    for i, assignment in enumerate(schedule):
+        assert assignment.primary != assignment.secondary
+        assert i not in problem.unavailable.get(assignment.primary, frozenset())
+        assert i not in problem.unavailable.get(assignment.secondary, frozenset())
+        assert problem.fixed.get(i, (assignment.primary, assignment.secondary)) == (
+            assignment.primary,
+            assignment.secondary,
+        )
+        assert problem.pinned_primary.get(i, assignment.primary) == assignment.primary
+    report = evaluate(problem, schedule)
+    assert report.metric("primary").spread == report.metric("primary").limit
 
 
 @SETTINGS
