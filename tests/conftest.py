@@ -9,14 +9,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlmodel import SQLModel, create_engine
+from sqlalchemy import Engine, text
+from sqlmodel import Session, SQLModel, col, create_engine, select
 from waitress.server import TcpWSGIServer, create_server
 
 from bot.server import http_app
 from core.clock import Clock, fixed_clock
 from core.runtime import Runtime, open_runtime
 from core.settings import Settings
+from schedules.generate import rotation_of
+from storage.models import Shift, Team, TimeOff
 from tests.slack_fake import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 
 REPO = Path(__file__).resolve().parent.parent
@@ -79,6 +81,24 @@ def workdir(tmp_path: Path) -> Path:
 @pytest.fixture
 def clock() -> Clock:
     return fixed_clock(NOW)
+
+
+def time_off_conflicts(engine: Engine, since: datetime | None = None) -> list[tuple[datetime, str]]:
+    """(shift start, member) for every stored shift (from `since`) overlapping the member's
+    time off: what the planner must never write outside frozen shifts."""
+    with Session(engine) as session:
+        team = session.exec(select(Team)).one()
+        rotation = rotation_of(team)
+        away = session.exec(select(TimeOff)).all()
+        query = select(Shift) if since is None else select(Shift).where(col(Shift.start) >= since)
+        found = []
+        for shift in session.exec(query):
+            days = rotation.days(rotation.index_at(shift.start))
+            for off in away:
+                on_call = off.member_id in (shift.primary_id, shift.secondary_id)
+                if on_call and any(off.first_day <= day <= off.last_day for day in days):
+                    found.append((shift.start, off.member_id))
+        return found
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:

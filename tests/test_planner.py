@@ -15,8 +15,8 @@ from schedules import planner
 from schedules.generate import rotation_of
 from schedules.planner import ScheduleInfeasible
 from storage.db import session_scope
-from storage.models import Shift, Team, TimeOff
-from tests.conftest import NOW, make_settings
+from storage.models import Shift, Team
+from tests.conftest import NOW, make_settings, time_off_conflicts
 
 MEMBERS = ("alice", "bob", "charlie", "dana")  # rotation order in team.yaml
 
@@ -110,23 +110,6 @@ def test_across_a_year_end_and_a_dst_change_shifts_stay_at_the_local_handoff(run
 # --- what open_runtime writes on its own ---------------------------------------------------
 
 
-def _conflicts(runtime: Runtime) -> list[tuple[datetime, str]]:
-    """(shift start, member) for every stored shift that overlaps the member's time off."""
-    team = _team(runtime)
-    rotation = rotation_of(team)
-    with runtime.session() as session:
-        away = session.exec(select(TimeOff)).all()
-        shifts = session.exec(select(Shift)).all()
-    found = []
-    for shift in shifts:
-        days = rotation.days(rotation.index_at(shift.start))
-        for off in away:
-            holder = off.member_id in (shift.primary_id, shift.secondary_id)
-            if holder and any(off.first_day <= day <= off.last_day for day in days):
-                found.append((shift.start, off.member_id))
-    return found
-
-
 def test_a_fresh_install_keeps_started_shifts_and_plans_the_rest_fairly(runtime: Runtime) -> None:
     shifts = _shifts(runtime)
     started = [s for s in shifts if s[0] <= NOW]  # type: ignore[operator]
@@ -135,7 +118,7 @@ def test_a_fresh_install_keeps_started_shifts_and_plans_the_rest_fairly(runtime:
     # the team's own rotation before the bot: member i primary, the next one secondary
     assert [(p, s) for _, p, s, _ in started] == [(MEMBERS[i % 4], MEMBERS[(i + 1) % 4]) for i in range(48)]
     assert [(p, s) for _, p, s, _ in planned[:4]] != [(MEMBERS[i % 4], MEMBERS[(i + 1) % 4]) for i in range(48, 52)]
-    assert _conflicts(runtime) == []
+    assert time_off_conflicts(runtime.engine) == []
     horizon = planner.Horizon(_team(runtime), 48, 52)
     with runtime.session() as session:
         report = planner.fairness(session, horizon, NOW)
@@ -149,7 +132,7 @@ def test_passing_weeks_add_one_planned_shift_each_and_touch_nothing_stored(datab
     assert after[: len(before)] == before
     assert len(after) == len(before) + 3
     assert after[-1][0] == before[-1][0] + timedelta(weeks=3)  # type: ignore[operator]
-    assert _conflicts(later) == []
+    assert time_off_conflicts(later.engine) == []
 
 
 def test_an_unstaffable_week_at_the_horizon_is_logged_and_left_unplanned(

@@ -27,7 +27,7 @@ from schedules.generate import rotation_of
 from schedules.planner import ScheduleInfeasible
 from storage.db import make_engine, session_scope
 from storage.models import Shift, Team, TimeOff
-from tests.conftest import NOW, TEAM_FILE
+from tests.conftest import NOW, TEAM_FILE, time_off_conflicts
 
 PLACES = [("US", "CA"), ("GB", "SCT"), ("DE", "BY"), ("FR", None), ("JP", None)]
 EXAMPLE = yaml.safe_load(TEAM_FILE.read_text(encoding="utf-8"))
@@ -110,21 +110,6 @@ def load(engine: Engine, directory: Path, case: Case) -> bool:
     return True
 
 
-def conflicts_from(engine: Engine, since: datetime) -> list[tuple[datetime, str]]:
-    with Session(engine) as session:
-        team = session.exec(select(Team)).one()
-        rotation = rotation_of(team)
-        away = session.exec(select(TimeOff)).all()
-        found = []
-        for shift in session.exec(select(Shift).where(col(Shift.start) >= since)):
-            days = rotation.days(rotation.index_at(shift.start))
-            for off in away:
-                on_call = off.member_id in (shift.primary_id, shift.secondary_id)
-                if on_call and any(off.first_day <= day <= off.last_day for day in days):
-                    found.append((shift.start, off.member_id))
-        return found
-
-
 @settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_load_then_away_keeps_the_rules(case: Case) -> None:
@@ -135,7 +120,7 @@ def test_load_then_away_keeps_the_rules(case: Case) -> None:
             return
         first_planned = min((start for start, _, _ in shifts(engine) if start > NOW), default=None)
         if first_planned is not None:
-            assert conflicts_from(engine, first_planned) == []
+            assert time_off_conflicts(engine, first_planned) == []
         before, off_before = shifts(engine), time_off(engine)
         last_day = case.away_first + timedelta(days=case.away_days - 1)
         try:
@@ -150,7 +135,7 @@ def test_load_then_away_keeps_the_rules(case: Case) -> None:
         frozen_until = case.later + timedelta(days=14)
         assert [s for s in after if s[0] < frozen_until] == [s for s in before if s[0] < frozen_until]
         assert [s[0] for s in after] == [s[0] for s in before]  # no slot lost or added
-        assert conflicts_from(engine, frozen_until) == []
+        assert time_off_conflicts(engine, frozen_until) == []
         with Session(engine) as session:  # what the regeneration solved: from `later` to the end
             team = session.exec(select(Team)).one()
             rotation = rotation_of(team)
