@@ -58,10 +58,12 @@ def _sync_team(session: Session, entry: TeamEntry, now: datetime, report: SyncRe
 
 
 def _reschedule(session: Session, team: Team, now: datetime, inputs_changed: bool, report: SyncReport) -> None:
-    """Keep the schedule true to the file: re-plan the stored future when members or time
-    off changed (frozen and swapped shifts stay), then plan up to the horizon."""
+    """Keep the schedule true to the file: when members or time off changed, move planned
+    major holidays off whoever can no longer take them and re-plan the stored future
+    (frozen and swapped shifts stay); then plan up to the horizon."""
     if inputs_changed:
-        changes = planner.regenerate(session, team, now)
+        moved, changes = planner.replan(session, team, now)
+        report.changes.extend(f"team {team.id}: holiday rotation {line}" for line in moved)
         if changes:
             report.changes.append(f"team {team.id}: schedule regenerated, {len(changes)} shifts changed")
     planner.extend(session, team, now + timedelta(weeks=HORIZON_WEEKS), now)

@@ -77,6 +77,7 @@ def build_problem(session: Session, horizon: Horizon, now: datetime) -> tuple[Pr
         if shift.start < frozen_before or shift.origin in HUMAN_ORIGINS
     }
     members = _members(session, team, fixed.values())
+    member_ids = {member.id for member in members}
     slots = tuple(Slot(rotation.local_start_day(i), rotation.days(i)) for i in horizon.indexes)
     away = unavailable(session, members, [slot.days for slot in slots])
     pins = pinned_primaries(session, team, horizon.first, horizon.count)
@@ -88,7 +89,9 @@ def build_problem(session: Session, horizon: Horizon, now: datetime) -> tuple[Pr
         own_holidays={m.id: _holiday_counts(m, slots) for m in members},
         fixed=fixed,
         pinned_primary={
-            slot: member for slot, member in pins.items() if slot not in fixed and slot not in away.get(member, ())
+            slot: member
+            for slot, member in pins.items()
+            if slot not in fixed and member in member_ids and slot not in away.get(member, ())
         },
         major_holidays={index - horizon.first: count for index, count in major.items() if index >= horizon.first},
         current={slot: (shift.primary_id, shift.secondary_id) for slot, shift in stored.items() if slot not in fixed},
@@ -261,8 +264,7 @@ def record_time_off(
     assert team is not None
     session.add(TimeOff(member_id=member_id, first_day=first_day, last_day=last_day, reason=reason, origin="adhoc"))
     session.flush()
-    moved = move_off_absent(session, team, now)
-    changes = regenerate(session, team, now)
+    moved, changes = replan(session, team, now)
     return TimeOffResult(team, changes, moved, _still_on_call(session, team, member_id, first_day, last_day))
 
 
@@ -279,6 +281,14 @@ def plan_holidays(
     plan_missing_years(session, team, local_date(now, team.timezone).year, year - 1, now)
     plan = plan_year(session, team, year, now, replan)
     return plan, regenerate(session, team, now)
+
+
+def replan(session: Session, team: Team, now: datetime) -> tuple[list[str], list[Change]]:
+    """After time off or the members changed: planned major holidays move off whoever can
+    no longer take them (returned as "Christmas Day 2027: dana -> bob"), then the stored
+    future is regenerated."""
+    moved = move_off_absent(session, team, now)
+    return moved, regenerate(session, team, now)
 
 
 def regenerate(session: Session, team: Team, now: datetime) -> list[Change]:
