@@ -88,12 +88,13 @@ def evaluate(problem: Problem, assignments: Sequence[Assignment]) -> FairnessRep
         raise ValueError(f"{len(assignments)} assignments for {inst.n_slots} slots")
     stats = _member_stats(inst, assignments)
     best = _limits(inst)
+    counted = [stats[m] for m in inst.counted]  # whom the schedule can still move
     values = {
-        "primary": _spread([s.primary for s in stats]),
-        "secondary": _spread([s.secondary for s in stats]),
+        "primary": _spread([s.primary for s in counted]),
+        "secondary": _spread([s.secondary for s in counted]),
         "holiday_days": sum(s.holiday_days for s in stats),
-        "weekend_days": _spread([s.weekend_days for s in stats]),
-        "major_holidays": _spread([s.major_holidays for s in stats]),
+        "weekend_days": _spread([s.weekend_days for s in counted]),
+        "major_holidays": _spread([s.major_holidays for s in counted]),
         "back_to_back": sum(s.back_to_back for s in stats),
         "conflicts": sum(s.conflicts for s in stats),
     }
@@ -155,9 +156,10 @@ def _major_holiday_limit(inst: Instance) -> int:
             free += count
         else:
             loads[fixed[0]] += count
+    counted = [loads[m] for m in inst.counted]
     for _ in range(free):
-        loads[loads.index(min(loads))] += 1
-    return _spread(loads)
+        counted[counted.index(min(counted))] += 1
+    return _spread(counted)
 
 
 def _member(index: dict[str, int], name: str) -> int:

@@ -162,6 +162,7 @@ class Instance:
     base_h: tuple[int, ...]
     base_w: tuple[int, ...]
     pinned_count: tuple[int, ...]
+    counted: tuple[int, ...]  # whom spreads are measured over: see `_counted`
 
     @property
     def n_slots(self) -> int:
@@ -266,6 +267,17 @@ def _holiday_matrix(problem: Problem, index: Mapping[str, int], n_slots: int) ->
     return tuple(tuple(row) for row in rows)
 
 
+def _counted(avail: Sequence[Sequence[int]], fixed: Sequence[tuple[int, int] | None], n: int) -> tuple[int, ...]:
+    """Members the horizon can still give a shift to (available in a free slot).
+
+    Spreads are measured over them: someone who left but still holds a frozen shift, or
+    is away the whole horizon, has counts nothing can change, and counting them would make
+    every spread look as good as it gets while the others drift apart.  With no free slot
+    at all, everyone is counted."""
+    can = {m for i, pair in enumerate(fixed) if pair is None for m in avail[i]}
+    return tuple(sorted(can)) if can else tuple(range(n))
+
+
 def _with_bases(
     problem: Problem,
     avail: tuple[tuple[int, ...], ...],
@@ -303,6 +315,7 @@ def _with_bases(
         weekend=weekend,
         previous=previous,
         free=tuple(slot for slot, pair in enumerate(fixed) if pair is None),
+        counted=_counted(avail, fixed, len(history)),
         base_p=tuple(base_p),
         base_s=tuple(base_s),
         base_h=tuple(base_h),
@@ -557,7 +570,7 @@ def _primary_box(inst: Instance) -> tuple[tuple[int, int], list[int]]:
     totals = [base[m] + role.cnt[m] for m in range(inst.n)]
     if not totals:
         return (0, 0), []
-    low, high = min(totals), max(totals)
+    low, high = _range(inst, totals)
     stuck = _cannot_shed(inst, role, movable, [high - b for b in base])
     forced = [role.cnt[m] if stuck[m] else max(0, low - base[m]) for m in range(inst.n)]
     return (low, high), forced
@@ -623,12 +636,18 @@ def _secondary_box(inst: Instance, forced_p: Sequence[int], high_p: int) -> tupl
     if not _fit_box(role, floor, cap):
         floor, cap = [0] * inst.n, [_UNBOUNDED] * inst.n
     _decmin(role, lambda m: inst.base_s[m] + role.cnt[m], 1, floor, cap)
-    totals = [inst.base_s[m] + role.cnt[m] for m in range(inst.n)]
-    return (min(totals), max(totals)) if totals else (0, 0)
+    return _range(inst, [inst.base_s[m] + role.cnt[m] for m in range(inst.n)])
 
 
-def _spread(values: Sequence[int]) -> int:
-    return max(values) - min(values) if values else 0
+def _range(inst: Instance, totals: Sequence[int]) -> tuple[int, int]:
+    """Lowest and highest of per-member `totals` over the counted members."""
+    counted = [totals[m] for m in inst.counted]
+    return (min(counted), max(counted)) if counted else (0, 0)
+
+
+def _spread(inst: Instance, totals: Sequence[int]) -> int:
+    low, high = _range(inst, totals)
+    return high - low
 
 
 def _weekend_limit(inst: Instance, box_p: tuple[int, int], box_s: tuple[int, int]) -> int:
@@ -646,7 +665,7 @@ def _weekend_limit(inst: Instance, box_p: tuple[int, int], box_s: tuple[int, int
         return _weighted_bound(inst, matrix, inst.base_w)
     step = weights.pop() if weights else 0
     if step == 0:
-        return _spread(inst.base_w)
+        return _spread(inst, inst.base_w)
     role, fixed_units = _on_call_units(inst, step)
     lo, hi = _on_call_box(inst, box_p, box_s)
     if not _fit_box(role, lo, hi):
@@ -654,7 +673,7 @@ def _weekend_limit(inst: Instance, box_p: tuple[int, int], box_s: tuple[int, int
         lo, hi = [0] * inst.n, [_UNBOUNDED] * inst.n
     base = [inst.base_w[m] + step * fixed_units[m] for m in range(inst.n)]
     _decmin(role, lambda m: base[m] + step * role.cnt[m], step, lo, hi)
-    return _spread([base[m] + step * role.cnt[m] for m in range(inst.n)])
+    return _spread(inst, [base[m] + step * role.cnt[m] for m in range(inst.n)])
 
 
 def _on_call_units(inst: Instance, step: int) -> tuple[_Role, list[int]]:
@@ -689,7 +708,12 @@ def _on_call_box(inst: Instance, box_p: tuple[int, int], box_s: tuple[int, int])
     """Free weeks on call (pinned ones aside) that the two count ranges allow each member."""
     lo: list[int] = []
     hi: list[int] = []
+    counted = set(inst.counted)
     for m in range(inst.n):
+        if m not in counted:  # nothing can change their weeks, whatever the ranges say
+            lo.append(0)
+            hi.append(_UNBOUNDED)
+            continue
         base_p = inst.base_p[m] + inst.pinned_count[m]
         lo.append(max(0, box_p[0] - base_p) + max(0, box_s[0] - inst.base_s[m]))
         hi.append(box_p[1] - base_p + box_s[1] - inst.base_s[m])
@@ -967,10 +991,10 @@ class _Schedule:
 
     def spreads(self) -> dict[str, int]:
         return {
-            "primary": _spread(self.primary_totals()),
-            "secondary": _spread(self.secondary_totals()),
+            "primary": _spread(self.inst, self.primary_totals()),
+            "secondary": _spread(self.inst, self.secondary_totals()),
             "holiday_days": self.holiday_total(),
-            "weekend_days": _spread(self.weekend),
+            "weekend_days": _spread(self.inst, self.weekend),
             "back_to_back": self.back_to_back(),
         }
 
@@ -1090,7 +1114,7 @@ def _repair_counts(sch: _Schedule, targets: Targets) -> None:
     _decmin(sch.s, sch.secondary_total, 1, zeros, unbounded)
     if not _short(sch, targets, "secondary"):
         return
-    sch.s.flip_box = _count_box(sch.primary_totals(), sch.base_p)
+    sch.s.flip_box = _count_box(_range(sch.inst, sch.primary_totals()), sch.base_p)
     _decmin(sch.s, sch.secondary_total, 1, zeros, unbounded)
     sch.s.flip_box = None
     secondary_box = _count_box(targets.secondary, sch.inst.base_s)
@@ -1124,8 +1148,8 @@ def _relaxed_step(
     partner = sch.s if role is sch.p else sch.p
     partner_value = sch.secondary_total if role is sch.p else sch.primary_total
     saved = (list(sch.p.holder), list(sch.s.holder))
-    before = _score(value, sch.inst.n)
-    low, high = _count_box([partner_value(m) for m in range(sch.inst.n)], _base(sch, partner))
+    before = _score(value, sch.inst)
+    low, high = _count_box(_range(sch.inst, [partner_value(m) for m in range(sch.inst.n)]), _base(sch, partner))
     role.flip_box = ([x - 1 for x in low], [x + 1 for x in high])
     moved = _improve(role, value, step, *box, top=True) or _improve(role, value, step, *box, top=False)
     role.flip_box = None
@@ -1136,7 +1160,7 @@ def _relaxed_step(
     partner.flip_box = None
     spreads, limits = sch.spreads(), targets.limits()
     counts_ok = all(spreads[name] <= limits[name] for name in ("primary", "secondary"))
-    if counts_ok and _score(value, sch.inst.n) < before:
+    if counts_ok and _score(value, sch.inst) < before:
         return True
     sch.restore(*saved)
     return False
@@ -1146,15 +1170,15 @@ def _base(sch: _Schedule, role: _Role) -> list[int]:
     return sch.base_p if role is sch.p else list(sch.inst.base_s)
 
 
-def _score(value: Callable[[int], int], n: int) -> tuple[int, int]:
+def _score(value: Callable[[int], int], inst: Instance) -> tuple[int, int]:
     """Spread first, then the sum of squares (which every improving path lowers)."""
-    values = [value(m) for m in range(n)]
-    return _spread(values), sum(v * v for v in values)
+    values = [value(m) for m in range(inst.n)]
+    return _spread(inst, values), sum(v * v for v in values)
 
 
-def _count_box(totals: Sequence[int], base: Sequence[int]) -> tuple[list[int], list[int]]:
-    """Per-member count bounds that keep totals inside [min(totals), max(totals)]."""
-    low, high = min(totals), max(totals)
+def _count_box(limits: tuple[int, int], base: Sequence[int]) -> tuple[list[int], list[int]]:
+    """Per-member count bounds that keep totals inside [low, high]."""
+    low, high = limits
     return [low - b for b in base], [high - b for b in base]
 
 
@@ -1172,8 +1196,8 @@ def _balance_on_call(sch: _Schedule, targets: Targets) -> None:
     def value(m: int) -> int:
         return sch.weekend[m] if uniform else sch.p.cnt[m] + sch.s.cnt[m]
 
-    box_p = _count_box(sch.primary_totals(), sch.base_p)
-    box_s = _count_box(sch.secondary_totals(), inst.base_s)
+    box_p = _count_box(_range(inst, sch.primary_totals()), sch.base_p)
+    box_s = _count_box(_range(inst, sch.secondary_totals()), inst.base_s)
     for _ in range(inst.n + 2):
         moved = _decmin(sch.s, value, step, *box_s)
         if not _decmin(sch.p, value, step, *box_p) and not moved:
@@ -1207,8 +1231,8 @@ class _Polish:
         self.inst = sch.inst
         self.limits = targets.limits()
         self.budget = budget
-        self.lo_p, self.hi_p = _count_box(sch.primary_totals(), sch.base_p)
-        self.lo_s, self.hi_s = _count_box(sch.secondary_totals(), sch.inst.base_s)
+        self.lo_p, self.hi_p = _count_box(_range(sch.inst, sch.primary_totals()), sch.base_p)
+        self.lo_s, self.hi_s = _count_box(_range(sch.inst, sch.secondary_totals()), sch.inst.base_s)
         self.free = frozenset(self.inst.free)
         self.positions = [
             (i, role)

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from schedules.fairness import METRICS, evaluate, limits
 from schedules.peers import least_recent, round_robin
-from schedules.solver import Assignment, History, Problem, Slot
+from schedules.solver import Assignment, History, Problem, Slot, solve
 
 TEAM = ("alice", "bob", "charlie", "dana")
 
@@ -40,6 +40,26 @@ def test_member_totals_include_history_and_count_back_to_back_and_conflicts() ->
 
 def test_limits_for_a_full_team_are_perfect() -> None:
     assert limits(Problem(TEAM, weekly(8))) == dict.fromkeys(METRICS, 0)
+
+
+def test_spreads_leave_out_whoever_the_horizon_cannot_move() -> None:
+    """Dana left: she holds the frozen first week and nothing else; her low totals must not
+    make a lopsided schedule for the other three look as good as it gets."""
+    history = {name: History(primary=10, secondary=10, weekend_days=40) for name in TEAM[:3]}
+    problem = Problem(
+        TEAM,
+        weekly(7),
+        unavailable={"dana": frozenset(range(7))},
+        fixed={0: ("dana", "alice")},
+        history=history,
+    )
+    assert limits(problem)["primary"] == 0
+    even = evaluate(problem, solve(problem))
+    assert even.metric("primary").spread == 0 and even.at_limit()
+    lopsided = (Assignment("dana", "alice"),) + (Assignment("alice", "bob"),) * 2 + (Assignment("bob", "charlie"),) * 4
+    report = evaluate(problem, lopsided)
+    assert report.metric("primary").spread == 4  # alice 12, bob 14, charlie 10: dana (1) left out
+    assert [m.member for m in report.members] == list(TEAM)
 
 
 def test_round_robin_ignores_availability_but_keeps_fixed_slots() -> None:

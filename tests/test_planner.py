@@ -3,12 +3,15 @@ and the schedule a fresh install and the passing weeks write on their own."""
 
 import itertools
 import logging
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import col, select
 
+from catalog.loader import load_catalog
+from catalog.sync import sync_catalog
 from core.clock import fixed_clock
 from core.runtime import Runtime, open_runtime
 from schedules import planner
@@ -17,6 +20,7 @@ from schedules.planner import ScheduleInfeasible
 from storage.db import session_scope
 from storage.models import Shift, Team
 from tests.conftest import NOW, make_settings, time_off_conflicts
+from tests.test_catalog import drop_dana, write_variant
 
 MEMBERS = ("alice", "bob", "charlie", "dana")  # rotation order in team.yaml
 
@@ -105,6 +109,31 @@ def test_across_a_year_end_and_a_dst_change_shifts_stay_at_the_local_handoff(run
     )
     for metric in ("primary", "secondary", "major_holidays", "conflicts"):  # the ledger runs across the year end
         assert report.metric(metric).spread <= report.metric(metric).limit, metric
+
+
+def test_a_member_leaving_mid_year_is_planned_out_after_the_freeze(database_url: str, tmp_path: Path) -> None:
+    _opened(database_url, NOW)  # installed in December 2026
+    midyear = datetime(2027, 6, 15, 12, 0, tzinfo=UTC)
+    later = _opened(database_url, midyear)  # the bot ran on through the year
+    before = _shifts(later)
+    with session_scope(later.engine) as session:
+        report = sync_catalog(session, load_catalog(write_variant(tmp_path, drop_dana)), midyear)
+    after = _shifts(later)
+    frozen_until = midyear + timedelta(days=14)
+    assert "member dana: removed from the rotation" in report.changes
+    assert [s for s in after if s[0] < frozen_until] == [s for s in before if s[0] < frozen_until]  # type: ignore[operator]
+    assert any("dana" in s[1:3] for s in after if s[0] < frozen_until)  # type: ignore[operator]
+    rest = [s for s in after if s[0] >= frozen_until]  # type: ignore[operator]
+    assert len(rest) > 40 and all("dana" not in s[1:3] for s in rest)
+    team = _team(later)
+    first = rotation_of(team).index_at(midyear)  # what `oncall fairness` shows that day
+    with later.session() as session:
+        fairness = planner.fairness(session, planner.Horizon(team, first, len(after) - first), midyear)
+    assert fairness.at_limit(), [m for m in fairness.metrics if m.spread > m.limit]
+    # spreads are over the three who remain: Dana's frozen weeks must not make 16 look optimal
+    assert fairness.metric("primary").spread <= 1 and fairness.metric("secondary").spread <= 1
+    assert "dana" in {m.member for m in fairness.members}  # still listed: she holds frozen weeks
+    assert time_off_conflicts(later.engine) == []
 
 
 # --- what open_runtime writes on its own ---------------------------------------------------
