@@ -3,8 +3,9 @@
 Both keep fixed slots as given (the past and agreed swaps are facts for everyone); beyond
 that they know nothing about fairness.
 
-* `round_robin`: what the team did before, and what `schedules.generate` writes: member i
-  primary, member i + 1 secondary, blind to time off and holidays.
+* `round_robin`: what the team did before the bot (and what `schedules.generate` still
+  writes for weeks that had started before the first load): member i primary, member
+  i + 1 secondary, blind to time off and holidays.
 * `least_recent`: LinkedIn oncall's default scheduler rule.  Per role, the member whose last
   shift *in that role* ended longest ago (never-served first), skipping members who are
   unavailable or already on call in the slot; ties by member order.  It honours pinned
