@@ -3,12 +3,12 @@ round robin the team used before the fair planner (`schedules.planner`), which n
 fills in shifts that had started before the first schedule was stored.
 """
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from schedules.calendar import Rotation
+from schedules.peers import round_robin_pair
 from storage.models import Member, Shift, Team
 
 HORIZON_WEEKS = 52
@@ -26,12 +26,6 @@ def active_members(session: Session, team_id: str) -> list[str]:
     return list(rows)
 
 
-def round_robin(members: Sequence[str], index: int) -> tuple[str, str]:
-    """Primary and secondary of shift `index`: each member in turn, the next one as backup."""
-    count = len(members)
-    return members[index % count], members[(index + 1) % count]
-
-
 def fill_past(session: Session, team: Team, indexes: range, now: datetime) -> int:
     """Store round-robin shifts for `indexes`, shifts that had started before the team's
     first schedule was stored.
@@ -46,7 +40,7 @@ def fill_past(session: Session, team: Team, indexes: range, now: datetime) -> in
     rotation = rotation_of(team)
     for index in indexes:
         start, end = rotation.window(index)
-        primary, secondary = round_robin(members, index)
+        primary, secondary = round_robin_pair(members, index)
         session.add(
             Shift(team_id=team.id, start=start, end=end, primary_id=primary, secondary_id=secondary, updated_at=now)
         )

@@ -23,15 +23,15 @@ _NEVER = -(10**9)
 
 def round_robin(problem: Problem) -> tuple[Assignment, ...]:
     """Primary members[i % n], secondary members[(i + 1) % n], ignoring availability."""
-    members, count = problem.members, len(problem.members)
-    out: list[Assignment] = []
-    for i in range(len(problem.slots)):
-        fixed = problem.fixed.get(i)
-        if fixed is not None:
-            out.append(Assignment(*fixed))
-        else:
-            out.append(Assignment(members[i % count], members[(i + 1) % count]))
-    return tuple(out)
+    return tuple(
+        Assignment(*problem.fixed.get(i, round_robin_pair(problem.members, i))) for i in range(len(problem.slots))
+    )
+
+
+def round_robin_pair(members: Sequence[str], index: int) -> tuple[str, str]:
+    """Primary and secondary of shift `index`: each member in turn, the next one as backup."""
+    count = len(members)
+    return members[index % count], members[(index + 1) % count]
 
 
 def least_recent(problem: Problem) -> tuple[Assignment, ...]:
