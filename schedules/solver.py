@@ -352,6 +352,9 @@ class _Role:
         self.holder = holder
         self.cands = cands
         self.positions = tuple(positions)
+        # who can hold any position: the others' counts are constants, and levels (the top
+        # and bottom that paths even out) are taken among participants only
+        self.participants = tuple(sorted({m for position in self.positions for m in cands[position]}))
         self.mine: list[set[int]] = [set() for _ in range(n)]
         self.cnt = [0] * n
         self.recount()
@@ -470,17 +473,23 @@ def _improve(
     top: bool,
     prefer: Callable[[int], int] | None = None,
 ) -> bool:
-    n = len(role.cnt)
-    vals = [value(m) for m in range(n)]
+    members = role.participants
+    if not members:
+        return False
+    vals = {m: value(m) for m in members}
     cnt = role.cnt
     if top:
-        level = max(vals)
-        sources = [m for m in range(n) if vals[m] == level and cnt[m] > lo[m]]
-        path = role.find(sources, lambda m: vals[m] < level - step and cnt[m] < hi[m], prefer) if sources else None
+        level = max(vals.values())
+        sources = [m for m in members if vals[m] == level and cnt[m] > lo[m]]
+        path = (
+            role.find(sources, lambda m: vals.get(m, level) < level - step and cnt[m] < hi[m], prefer)
+            if sources
+            else None
+        )
     else:
-        level = min(vals)
-        sources = [m for m in range(n) if vals[m] > level + step and cnt[m] > lo[m]]
-        path = role.find(sources, lambda m: vals[m] == level and cnt[m] < hi[m], prefer) if sources else None
+        level = min(vals.values())
+        sources = [m for m in members if vals[m] > level + step and cnt[m] > lo[m]]
+        path = role.find(sources, lambda m: vals.get(m, level) == level and cnt[m] < hi[m], prefer) if sources else None
     if path is None:
         return False
     role.apply(path)

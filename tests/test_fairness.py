@@ -62,6 +62,18 @@ def test_spreads_leave_out_whoever_the_horizon_cannot_move() -> None:
     assert [m.member for m in report.members] == list(TEAM)
 
 
+def test_someone_nothing_can_move_at_the_bottom_does_not_stop_the_balancing() -> None:
+    """Found in review: a member away all horizon with the lowest totals used to end the
+    evening-out early (spread 3 against a true best of 2)."""
+    history = {"m1": History(3, 3, 0, 1), "m2": History(1, 4, 0, 7), "m3": History(5, 4, 0, 8)}
+    pins = {0: "m1", 3: "m3"}
+    with_gone = Problem(("gone", "m1", "m2", "m3"), weekly(5), {"gone": frozenset(range(5))}, {}, {}, pins, history)
+    without = Problem(("m1", "m2", "m3"), weekly(5), {}, {}, {}, pins, history)
+    for problem in (with_gone, without):
+        report = evaluate(problem, solve(problem))
+        assert (report.metric("primary").spread, report.metric("primary").limit) == (2, 2), problem.members
+
+
 def test_round_robin_ignores_availability_but_keeps_fixed_slots() -> None:
     problem = Problem(TEAM, weekly(5), {"alice": frozenset({4})}, fixed={1: ("dana", "alice")})
     assert round_robin(problem) == (
