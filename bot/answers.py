@@ -44,7 +44,7 @@ def answer(
         case Who(query=query):
             return _or_choices(lambda: [blocks.owners_message(owners_view(session, query, now), viewer_tz)])
         case RunbookList():
-            infos = [pipeline_info(session, p.id, local_date(now, team.timezone)) for p in active_pipelines(session)]
+            infos = [pipeline_info(session, p.id, now) for p in active_pipelines(session)]
             return [blocks.runbook_list_message(infos)]
         case ShowRunbook(query=query):
             return _or_choices(lambda: blocks.runbook_messages(runbook_view(session, query, now), viewer_tz))

@@ -2,13 +2,14 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from catalog.search import Candidate, search
 from catalog.sync import current_owners
 from core.errors import Ambiguous, NotFound
+from core.timefmt import local_date
 from storage.models import Member, Pipeline, Team
 
 
@@ -84,12 +85,15 @@ def active_pipelines(session: Session) -> list[Pipeline]:
     return list(session.exec(query))
 
 
-def pipeline_info(session: Session, pipeline_id: str, day: date) -> PipelineInfo:
-    """The pipeline with the owners in force on `day`."""
+def pipeline_info(session: Session, pipeline_id: str, now: datetime) -> PipelineInfo:
+    """The pipeline with the owners in force at `now`: owners change at midnight in the
+    pipeline's team's timezone, whoever asks from wherever."""
     pipeline = session.get(Pipeline, pipeline_id)
     if pipeline is None or not pipeline.active:
         raise NotFound(f"no pipeline '{pipeline_id}'")
-    owners = current_owners(session, pipeline_id, day)
+    team = session.get(Team, pipeline.team_id)
+    assert team is not None
+    owners = current_owners(session, pipeline_id, local_date(now, team.timezone))
     primary = session.get(Member, owners.primary_id) if owners else None
     secondary = session.get(Member, owners.secondary_id) if owners else None
     return PipelineInfo(

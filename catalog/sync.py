@@ -25,6 +25,7 @@ class SyncReport:
     """What a sync changed, as short human-readable lines."""
 
     changes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # accepted, but someone must act
 
     @property
     def changed(self) -> bool:
@@ -66,7 +67,9 @@ def _reschedule(session: Session, team: Team, now: datetime, inputs_changed: boo
         report.changes.extend(f"team {team.id}: holiday rotation {line}" for line in moved)
         if changes:
             report.changes.append(f"team {team.id}: schedule regenerated, {len(changes)} shifts changed")
-    planner.extend(session, team, now + timedelta(weeks=HORIZON_WEEKS), now)
+    stopped = planner.extend(session, team, now + timedelta(weeks=HORIZON_WEEKS), now).stopped
+    if stopped:
+        report.warnings.append(f"team {team.id}: the schedule stops just before an unstaffable week: {stopped}")
 
 
 def _upsert(session: Session, model: type[Row], key: str, values: dict[str, Any], report: SyncReport) -> Row:

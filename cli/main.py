@@ -253,6 +253,8 @@ def sync(
     with session_scope(runtime.engine) as session:
         report = sync_team_file(runtime, session)
     typer.echo("\n".join(report.changes) if report.changed else "Already up to date: nothing changed.")
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
 
 
 owners_app = typer.Typer(help="The quarterly ownership rotation: who owns each pipeline.", no_args_is_help=True)

@@ -46,21 +46,21 @@ def open_runtime(settings: Settings, clock: Clock = system_clock) -> Runtime:
 def ensure_ready(runtime: Runtime) -> None:
     """First use loads the team file; every use keeps the schedule a horizon ahead.
 
-    A week that cannot be staffed (everyone away) is logged and left unplanned rather
-    than stopping every command; `oncall generate` names it. Several instances may start
-    at once on PostgreSQL: the loser of a race hits a unique constraint, and what it
-    wanted to write is then already there.
+    A week that cannot be staffed (everyone away) is logged and the schedule stops just
+    before it rather than stopping every command. Several instances may start at once on
+    PostgreSQL: the loser of a race hits a unique constraint, and what it wanted to write
+    is then already there.
     """
     try:
         with session_scope(runtime.engine) as session:
             if session.exec(select(Team)).first() is None:
-                sync_team_file(runtime, session)
-        with runtime.session() as session:
-            team_ids = list(session.exec(select(Team.id)))
-        for team_id in team_ids:
-            _extend(runtime, team_id)
+                sync_team_file(runtime, session)  # its warnings come again from _extend, logged
     except IntegrityError:
         pass
+    with runtime.session() as session:
+        team_ids = list(session.exec(select(Team.id)))
+    for team_id in team_ids:
+        _extend(runtime, team_id)
 
 
 def _extend(runtime: Runtime, team_id: str) -> None:
@@ -69,9 +69,14 @@ def _extend(runtime: Runtime, team_id: str) -> None:
         with session_scope(runtime.engine) as session:
             team = session.get(Team, team_id)
             assert team is not None
-            planner.extend(session, team, now + timedelta(weeks=HORIZON_WEEKS), now)
-    except OncallError as error:  # an unstaffable week, a holiday nobody can cover
+            stopped = planner.extend(session, team, now + timedelta(weeks=HORIZON_WEEKS), now).stopped
+    except IntegrityError:  # another instance extended it first
+        return
+    except OncallError as error:  # a holiday nobody can cover
         log.error("%s; the schedule stays as it is", error)
+        return
+    if stopped:
+        log.error("%s; the schedule stops just before it", stopped)
 
 
 def sync_team_file(runtime: Runtime, session: Session) -> SyncReport:

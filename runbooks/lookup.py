@@ -7,10 +7,9 @@ from datetime import datetime
 from sqlmodel import Session
 
 from catalog.queries import PipelineInfo, pick_pipeline, pipeline_info
-from core.timefmt import local_date
 from runbooks.document import Runbook, load_runbook
 from schedules.queries import OnCall, on_call_at
-from storage.models import Pipeline, Team
+from storage.models import Team
 
 
 @dataclass(frozen=True)
@@ -28,11 +27,9 @@ class OwnersView:
 
 def owners_view(session: Session, query: str, now: datetime) -> OwnersView:
     """`who <pipeline>`: the pipeline's owners and its team's current on-call."""
-    pipeline = session.get(Pipeline, pick_pipeline(session, query))
-    assert pipeline is not None
-    team = session.get(Team, pipeline.team_id)
+    info = pipeline_info(session, pick_pipeline(session, query), now)
+    team = session.get(Team, info.team_id)
     assert team is not None
-    info = pipeline_info(session, pipeline.id, local_date(now, team.timezone))  # owners change at team midnight
     return OwnersView(info, on_call_at(session, team, now))
 
 

@@ -20,6 +20,10 @@ spread is at its limit, then weekend days among schedules at both count limits.
 |               | with the same member on call         |                                              |
 | conflicts     | TOTAL (slot, role) while unavailable | conflicts already inside fixed slots         |
 
+Spreads are taken over the members the horizon can still give a shift to
+(`Instance.counted`): someone who left but holds a frozen week, or is away the whole
+horizon, is listed with their totals but cannot move, and counting them would make every
+spread look as good as it gets.
 For holiday_days, back_to_back and conflicts the `spread` field holds the total and
 `limit` its minimum.  Own-holiday days are a burden to avoid first and to share second,
 so their total is the metric; the solver spreads the unavoidable ones evenly.
@@ -56,7 +60,8 @@ class MemberStats:
 
 @dataclass(frozen=True)
 class MetricSummary:
-    """`spread` is max - min over members, or the total for back_to_back and conflicts."""
+    """`spread` is max - min over the counted members, or the total for holiday_days,
+    back_to_back and conflicts."""
 
     metric: str
     spread: int

@@ -27,12 +27,12 @@ def active_members(session: Session, team_id: str) -> list[str]:
 
 
 def fill_past(session: Session, team: Team, indexes: range, now: datetime) -> int:
-    """Store round-robin shifts for `indexes`, shifts that had started before the team's
-    first schedule was stored.
+    """Store round-robin shifts for `indexes`: missing shifts that have already started,
+    before the first load or while the bot was not running.
 
-    Nobody can know now who really covered them; the plain rotation is what the team did
-    by hand, and it gives the fair solver a ledger to balance against. Returns how many
-    shifts were written.
+    Nobody can know now who really covered them, and a started shift is not re-decided;
+    the plain rotation is what the team did by hand, and it gives the fair solver a ledger
+    to balance against. Returns how many shifts were written.
     """
     members = active_members(session, team.id)
     if len(members) < 2:

@@ -93,13 +93,15 @@ def plan_year(session: Session, team: Team, year: int, now: datetime, replan: bo
     return HolidayPlan(year, country, _planned(holidays, plan), tuple(missing), created=True)
 
 
-def plan_missing_years(session: Session, team: Team, first_year: int, last_year: int, now: datetime) -> None:
+def plan_missing_years(session: Session, team: Team, first_year: int, last_year: int, now: datetime) -> list[int]:
     """Plan every year of the range that has no plan yet, earliest first (each plan reads
     the ones before it), so the schedule always has a holiday rotation to respect, whether
-    or not anyone ran `oncall holidays plan`."""
+    or not anyone ran `oncall holidays plan`.  Returns the years that got a plan."""
+    planned = []
     for year in range(first_year, last_year + 1):
-        if not has_plan(session, team, year):
-            plan_year(session, team, year, now)
+        if not has_plan(session, team, year) and plan_year(session, team, year, now).holidays:
+            planned.append(year)
+    return planned
 
 
 def _last_frozen_shift(team: Team, now: datetime) -> int:

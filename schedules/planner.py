@@ -37,7 +37,12 @@ HUMAN_ORIGINS = ("swap", "override")
 
 
 class ScheduleInfeasible(OncallError):
-    """The constraints cannot all hold; nothing was written."""
+    """The constraints cannot all hold; nothing was written.  `first` is the rotation index
+    of the first shift that cannot be staffed, when the refusal names one."""
+
+    def __init__(self, message: str, first: int | None = None) -> None:
+        super().__init__(message)
+        self.first = first
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,14 @@ class Change:
     start: datetime
     before: tuple[str, str] | None
     after: tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Extension:
+    """What `extend` stored, and why it stopped short of the horizon, if it did."""
+
+    changes: list[Change]
+    stopped: str | None = None
 
 
 def horizon_from(team: Team, start_day: date, weeks: int) -> Horizon:
@@ -115,17 +128,29 @@ def generate(session: Session, horizon: Horizon, now: datetime) -> list[Change]:
     """Solve and write the horizon; returns the shifts that changed. All or nothing.
 
     Years up to the horizon's end get their holiday rotation first if they have none, from
-    this year on (a plan reads the years before it)."""
-    rotation = rotation_of(horizon.team)
-    first_year = min(rotation.local_start_day(horizon.first).year, local_date(now, horizon.team.timezone).year)
-    last_year = rotation.local_start_day(horizon.first + horizon.count - 1).year
-    plan_missing_years(session, horizon.team, first_year, last_year, now)
+    this year on (a plan reads the years before it).  A new plan can pin shifts already
+    stored outside the horizon, so the horizon then grows to cover the stored future."""
+    team, rotation = horizon.team, rotation_of(horizon.team)
+    first_year = min(rotation.local_start_day(horizon.first).year, local_date(now, team.timezone).year)
+    last_year = rotation.days(horizon.first + horizon.count - 1)[-1].year  # New Year's may end the shift
+    if plan_missing_years(session, team, first_year, last_year, now):
+        horizon = _spanning(horizon, _stored_future(session, team, now))
     problem, stored = build_problem(session, horizon, now)
     try:
         assignments = solve(problem)
     except Infeasible as error:
-        raise ScheduleInfeasible(f"cannot schedule {horizon.team.id}: {error}") from None
+        first = horizon.first + min(error.slots) if error.slots else None
+        raise ScheduleInfeasible(f"cannot schedule {team.id}: {error}", first) from None
     return _write(session, horizon, stored, assignments, now)
+
+
+def _spanning(horizon: Horizon, other: Horizon | None) -> Horizon:
+    """The smallest horizon covering both (and any shifts between them)."""
+    if other is None:
+        return horizon
+    first = min(horizon.first, other.first)
+    end = max(horizon.first + horizon.count, other.first + other.count)
+    return Horizon(horizon.team, first, end - first)
 
 
 def fairness(session: Session, horizon: Horizon, now: datetime) -> FairnessReport:
@@ -298,13 +323,14 @@ def regenerate(session: Session, team: Team, now: datetime) -> list[Change]:
     return [] if horizon is None else generate(session, horizon, now)
 
 
-def extend(session: Session, team: Team, until: datetime, now: datetime) -> list[Change]:
+def extend(session: Session, team: Team, until: datetime, now: datetime) -> Extension:
     """Store the missing shifts up to the one running at `until`; stored shifts stay.
 
-    Shifts that had already started are filled round robin (`schedules.generate.fill_past`):
-    they are the team's arrangement before the bot, and a started shift is never
-    re-decided. The rest come from the solver, with everything before them as history.
-    Run at every start, so each new week at the horizon's end is planned as time moves on.
+    Missing shifts that had already started are filled round robin
+    (`schedules.generate.fill_past`): nobody can re-decide them now. The rest come from
+    the solver, with everything before them as history. Run at every start, so each new
+    week at the horizon's end is planned as time moves on.  A week nobody can staff is
+    never filled: the schedule stops just before it, and `stopped` says why.
     """
     rotation = rotation_of(team)
     last = last_stored_index(session, team)
@@ -312,7 +338,17 @@ def extend(session: Session, team: Team, until: datetime, now: datetime) -> list
     upcoming = max(0, rotation.index_at(now) + 1)
     fill_past(session, team, range(missing_from, upcoming), now)
     first, final = max(missing_from, upcoming), rotation.index_at(until)
-    return [] if final < first else generate(session, Horizon(team, first, final - first + 1), now)
+    if final < first:
+        return Extension([])
+    try:
+        return Extension(generate(session, Horizon(team, first, final - first + 1), now))
+    except ScheduleInfeasible as refused:
+        if refused.first is None or refused.first <= first:
+            return Extension([], str(refused))
+        try:
+            return Extension(generate(session, Horizon(team, first, refused.first - first), now), str(refused))
+        except ScheduleInfeasible as again:
+            return Extension([], str(again))
 
 
 def _stored_future(session: Session, team: Team, now: datetime) -> Horizon | None:

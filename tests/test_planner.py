@@ -5,6 +5,7 @@ import itertools
 import logging
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,8 +19,8 @@ from schedules import planner
 from schedules.generate import rotation_of
 from schedules.planner import ScheduleInfeasible
 from storage.db import session_scope
-from storage.models import Shift, Team
-from tests.conftest import NOW, make_settings, time_off_conflicts
+from storage.models import HolidayAssignment, Shift, Team
+from tests.conftest import NOW, TEAM_FILE, make_settings, time_off_conflicts
 from tests.test_catalog import drop_dana, write_variant
 
 MEMBERS = ("alice", "bob", "charlie", "dana")  # rotation order in team.yaml
@@ -164,8 +165,8 @@ def test_passing_weeks_add_one_planned_shift_each_and_touch_nothing_stored(datab
     assert time_off_conflicts(later.engine) == []
 
 
-def test_an_unstaffable_week_at_the_horizon_is_logged_and_left_unplanned(
-    database_url: str, caplog: pytest.LogCaptureFixture
+def test_an_unstaffable_week_at_the_horizon_is_logged_and_the_schedule_stops_before_it(
+    database_url: str, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     runtime = _opened(database_url, NOW)
     beyond = date(2028, 1, 10)  # past the year of stored shifts, so nothing to re-plan yet
@@ -176,7 +177,39 @@ def test_an_unstaffable_week_at_the_horizon_is_logged_and_left_unplanned(
     with caplog.at_level(logging.ERROR, logger="core.runtime"):
         later = _opened(database_url, NOW + timedelta(weeks=8))
     assert "2028-01-10" in caplog.text and "only dana is available" in caplog.text
-    assert _shifts(later) == before  # all or nothing: the weeks before it wait too
+    after = _shifts(later)
+    assert after[: len(before)] == before
+    new_york = ZoneInfo("America/New_York")
+    assert after[-1][0].astimezone(new_york).date() == date(2028, 1, 3)  # type: ignore[attr-defined]
+    # the team file can still be synced (an owner edit, say); the report warns
+    with session_scope(later.engine) as session:
+        report = sync_catalog(session, load_catalog(TEAM_FILE), NOW + timedelta(weeks=8))
+    assert any("2028-01-10" in warning for warning in report.warnings)
+
+
+def test_a_team_file_with_an_unstaffable_week_still_loads(database_url: str, tmp_path: Path) -> None:
+    def everyone_but_alice_away(team: dict[str, Any]) -> None:
+        for member in team["members"][1:]:
+            member["time_off"] = [{"first_day": date(2027, 4, 5), "last_day": date(2027, 4, 9)}]
+
+    settings = make_settings(database_url, oncall_team_file=write_variant(tmp_path, everyone_but_alice_away))
+    runtime = open_runtime(settings, fixed_clock(NOW))
+    shifts = _shifts(runtime)
+    new_york = ZoneInfo("America/New_York")
+    assert shifts[-1][0].astimezone(new_york).date() == date(2027, 3, 29)  # type: ignore[attr-defined]
+    assert time_off_conflicts(runtime.engine) == []
+
+
+def test_week_by_week_the_new_years_shift_follows_the_next_years_plan(database_url: str) -> None:
+    """New Year's Day 2028 falls in the shift that starts on 27 December 2027: planning that
+    shift must plan 2028 first (found in review: it planned only 2027, then 2028's plan
+    pinned someone else and the stored shift never followed)."""
+    for week in range(0, 6):
+        runtime = _opened(database_url, NOW + timedelta(weeks=week))
+    with runtime.session() as session:
+        plan = session.exec(select(HolidayAssignment).where(HolidayAssignment.day == date(2028, 1, 1))).one()
+        shift = session.exec(select(Shift).where(Shift.start == datetime(2027, 12, 27, 15, 0, tzinfo=UTC))).one()
+    assert shift.primary_id == plan.member_id
 
 
 def _opened(database_url: str, now: datetime) -> Runtime:
