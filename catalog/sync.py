@@ -67,7 +67,7 @@ def _reschedule(session: Session, team: Team, now: datetime, inputs_changed: boo
         report.changes.extend(f"team {team.id}: holiday rotation {line}" for line in moved)
         if changes:
             report.changes.append(f"team {team.id}: schedule regenerated, {len(changes)} shifts changed")
-    stopped = planner.extend(session, team, now + timedelta(weeks=HORIZON_WEEKS), now).stopped
+    stopped = planner.extend(session, team, now + timedelta(weeks=HORIZON_WEEKS), now)
     if stopped:
         report.warnings.append(f"team {team.id}: the schedule stops just before an unstaffable week: {stopped}")
 

@@ -69,7 +69,7 @@ def _extend(runtime: Runtime, team_id: str) -> None:
         with session_scope(runtime.engine) as session:
             team = session.get(Team, team_id)
             assert team is not None
-            stopped = planner.extend(session, team, now + timedelta(weeks=HORIZON_WEEKS), now).stopped
+            stopped = planner.extend(session, team, now + timedelta(weeks=HORIZON_WEEKS), now)
     except IntegrityError:  # another instance extended it first
         return
     except OncallError as error:  # a holiday nobody can cover

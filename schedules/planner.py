@@ -65,14 +65,6 @@ class Change:
     after: tuple[str, str]
 
 
-@dataclass(frozen=True)
-class Extension:
-    """What `extend` stored, and why it stopped short of the horizon, if it did."""
-
-    changes: list[Change]
-    stopped: str | None = None
-
-
 def horizon_from(team: Team, start_day: date, weeks: int) -> Horizon:
     """The shifts from the one running at local midnight of `start_day`, `weeks` long."""
     rotation = rotation_of(team)
@@ -323,14 +315,15 @@ def regenerate(session: Session, team: Team, now: datetime) -> list[Change]:
     return [] if horizon is None else generate(session, horizon, now)
 
 
-def extend(session: Session, team: Team, until: datetime, now: datetime) -> Extension:
+def extend(session: Session, team: Team, until: datetime, now: datetime) -> str | None:
     """Store the missing shifts up to the one running at `until`; stored shifts stay.
 
     Missing shifts that had already started are filled round robin
     (`schedules.generate.fill_past`): nobody can re-decide them now. The rest come from
     the solver, with everything before them as history. Run at every start, so each new
     week at the horizon's end is planned as time moves on.  A week nobody can staff is
-    never filled: the schedule stops just before it, and `stopped` says why.
+    never filled: the schedule stops just before it, and the refusal is returned (None
+    when the schedule reaches `until`).
     """
     rotation = rotation_of(team)
     last = last_stored_index(session, team)
@@ -339,16 +332,17 @@ def extend(session: Session, team: Team, until: datetime, now: datetime) -> Exte
     fill_past(session, team, range(missing_from, upcoming), now)
     first, final = max(missing_from, upcoming), rotation.index_at(until)
     if final < first:
-        return Extension([])
+        return None
     try:
-        return Extension(generate(session, Horizon(team, first, final - first + 1), now))
+        generate(session, Horizon(team, first, final - first + 1), now)
+        return None
     except ScheduleInfeasible as refused:
-        if refused.first is None or refused.first <= first:
-            return Extension([], str(refused))
-        try:
-            return Extension(generate(session, Horizon(team, first, refused.first - first), now), str(refused))
-        except ScheduleInfeasible as again:
-            return Extension([], str(again))
+        if refused.first is not None and refused.first > first:
+            try:
+                generate(session, Horizon(team, first, refused.first - first), now)
+            except ScheduleInfeasible as again:
+                return str(again)
+        return str(refused)
 
 
 def _stored_future(session: Session, team: Team, now: datetime) -> Horizon | None:
