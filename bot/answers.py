@@ -15,7 +15,6 @@ from bot.parsing import Away, Fairness, Help, MentionRequest, Next, Now, Runbook
 from catalog.queries import PipelineNotFound, SeveralPipelines, active_pipelines, pipeline_info
 from core.errors import OncallError
 from core.text import escape_mrkdwn
-from core.timefmt import local_date
 from runbooks.lookup import owners_view, runbook_view
 from schedules import planner
 from schedules.annotations import shift_notes
@@ -37,10 +36,10 @@ def answer(
             return [blocks.schedule_message(shifts, viewer_tz, shift_notes(session, team, shifts))]
         case Away():
             return [_record_away(session, request, team, now, user_id, viewer_tz)]
-        case Fairness(weeks=weeks):
-            today = local_date(now, team.timezone)
-            report = planner.fairness(session, planner.horizon_from(team, today, weeks), now)
-            return [blocks.fairness_message(team.name, weeks, report)]
+        case Fairness():
+            horizon = planner.fairness_horizon(session, team, now)
+            report = planner.fairness(session, horizon, now)
+            return [blocks.fairness_message(team.name, horizon.count, report)]
         case Who(query=query):
             return _or_choices(lambda: [blocks.owners_message(owners_view(session, query, now), viewer_tz)])
         case RunbookList():

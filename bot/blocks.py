@@ -25,11 +25,11 @@ from bot import ids
 from bot.mrkdwn import SECTION_LIMIT, chunks, to_mrkdwn
 from catalog.queries import Person, PipelineInfo
 from catalog.search import Candidate
-from core.text import escape_mrkdwn
+from core.text import counted, escape_mrkdwn
 from core.timefmt import format_local
 from runbooks.lookup import OwnersView, RunbookView
 from schedules.fairness import FairnessReport
-from schedules.planner import TimeOffResult
+from schedules.planner import FROZEN, TimeOffResult
 from schedules.queries import OnCall
 from schedules.report import fairness_table
 
@@ -101,11 +101,11 @@ def schedule_message(shifts: Sequence[OnCall], viewer_tz: str, notes: Sequence[S
 
 def fairness_message(team_name: str, weeks: int, report: FairnessReport) -> Message:
     """The same table as `oncall fairness`, in a code block so its columns line up."""
-    title = f"Fairness: {team_name}, next {weeks} weeks"[:150]
+    title = f"Fairness: {team_name}, next {counted(weeks, 'week')}"[:150]
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=title))]
     blocks += [section(f"```{piece}```") for piece in chunks(fairness_table(report), SECTION_LIMIT - 6)]
     verdict = "every metric at its limit" if report.at_limit() else "some metrics above their bound"
-    return Message(text=f"Fairness over the next {weeks} weeks: {verdict}", blocks=blocks)
+    return Message(text=f"Fairness over the next {counted(weeks, 'week')}: {verdict}", blocks=blocks)
 
 
 def away_message(
@@ -122,11 +122,10 @@ def away_message(
     if not result.changes:
         lines.append("No shift had to change.")
     lines += [
-        f":warning: You are still {role} from `{format_local(start, viewer_tz)}`: it is inside the freeze window, "
-        "so ask a teammate to swap."
+        f":warning: You are still {role} from `{format_local(start, viewer_tz)}`: {FROZEN}, so ask a teammate to swap."
         for start, role in result.still_on_call
     ]
-    text = f"Time off booked: {first} to {last}, {len(result.changes)} shifts changed"
+    text = f"Time off booked: {first} to {last}, {counted(len(result.changes), 'shift')} changed"
     return Message(text=text, blocks=[section(piece) for piece in chunks("\n".join(lines))][:MAX_BLOCKS])
 
 

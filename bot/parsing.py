@@ -10,7 +10,6 @@ from datetime import date
 
 DEFAULT_WEEKS = 4
 MAX_WEEKS = 26
-FAIRNESS_WEEKS = 52
 MAX_AWAY_DAYS = 366
 AWAY_USAGE = "`away` takes a first and a last day, e.g. `/oncall away 2027-03-01 2027-03-05 ski trip`"
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
@@ -47,7 +46,7 @@ class Away:
 
 @dataclass(frozen=True)
 class Fairness:
-    weeks: int = FAIRNESS_WEEKS
+    """The fairness table over the weeks planned ahead."""
 
 
 @dataclass(frozen=True)

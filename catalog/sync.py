@@ -5,7 +5,7 @@ leaves the database exactly as it was.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel, col, select
@@ -14,7 +14,7 @@ from catalog.loader import CatalogError
 from catalog.schema import CatalogFile, MemberEntry, PipelineEntry, TeamEntry
 from core.timefmt import local_date
 from schedules import planner
-from schedules.generate import HORIZON_WEEKS, active_members
+from schedules.generate import active_members
 from storage.models import Member, Ownership, Pipeline, Team, TimeOff
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -67,7 +67,7 @@ def _reschedule(session: Session, team: Team, now: datetime, inputs_changed: boo
         report.changes.extend(f"team {team.id}: holiday rotation {line}" for line in moved)
         if changes:
             report.changes.append(f"team {team.id}: schedule regenerated, {len(changes)} shifts changed")
-    stopped = planner.extend(session, team, now + timedelta(weeks=HORIZON_WEEKS), now)
+    stopped = planner.extend(session, team, now)
     if stopped:
         report.warnings.append(f"team {team.id}: the schedule stops just before an unstaffable week: {stopped}")
 

@@ -16,6 +16,7 @@ from cli import render
 from core.errors import OncallError
 from core.runtime import Runtime, open_runtime, sync_team_file
 from core.settings import MissingSetting, Settings
+from core.text import counted
 from core.timefmt import local_date, local_midnight
 from runbooks.document import available_runbooks
 from runbooks.lint import check_runbooks
@@ -121,33 +122,40 @@ def export_ical(
 def generate(
     team: TeamOption = None,
     start: FromOption = None,
-    weeks: Annotated[int, typer.Option(min=1, max=520, help="How many weeks to plan.")] = 52,
+    weeks: Annotated[
+        int | None, typer.Option(min=1, max=520, help="How many weeks to plan (default: a year, or all stored).")
+    ] = None,
 ) -> None:
     """Write the fair schedule (past, frozen and swapped shifts are kept) and show what changed."""
     runtime = _runtime()
     with session_scope(runtime.engine) as session:
         the_team = resolve_team(session, team)
-        horizon = planner.horizon_from(the_team, _day(start, the_team.timezone, runtime), weeks)
+        if start is None and weeks is None:
+            horizon = planner.year_ahead(session, the_team, runtime.clock())
+        else:
+            horizon = planner.horizon_from(the_team, _day(start, the_team.timezone, runtime), weeks or 52)
         changes = planner.generate(session, horizon, runtime.clock())
         report = planner.fairness(session, horizon, runtime.clock())
         names = _names(session, the_team.id)
     typer.echo(render.changes_text(changes, the_team.timezone, names))
     verdict = "every metric at its limit" if report.at_limit() else "see `oncall fairness`"
-    typer.echo(f"Fairness over {weeks} weeks: {verdict}.")
+    typer.echo(f"Fairness over {counted(horizon.count, 'week')}: {verdict}.")
 
 
 @app.command()
 def fairness(
     team: TeamOption = None,
     start: FromOption = None,
-    weeks: Annotated[int, typer.Option(min=1, max=520, help="How many weeks to measure.")] = 52,
+    weeks: Annotated[
+        int | None, typer.Option(min=1, max=520, help="How many weeks to measure (default: all stored ahead).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """How evenly the schedule shares the load, next to the best these inputs allow."""
     runtime = _runtime()
     with runtime.session() as session:
         the_team = resolve_team(session, team)
-        horizon = planner.horizon_from(the_team, _day(start, the_team.timezone, runtime), weeks)
+        horizon = _measured(session, the_team, start, weeks, runtime)
         report = planner.fairness(session, horizon, runtime.clock())
     _emit(render.fairness_json(report)) if as_json else typer.echo(fairness_table(report))
 
@@ -187,6 +195,15 @@ def holidays_plan(
     typer.echo(render.holiday_plan_text(plan, names))
     if plan.created:
         typer.echo(render.changes_text(changes, the_team.timezone, names))
+
+
+def _measured(
+    session: Session, team: Team, start: datetime | None, weeks: int | None, runtime: Runtime
+) -> planner.Horizon:
+    """The period asked for, else `planner.fairness_horizon`."""
+    if start is None and weeks is None:
+        return planner.fairness_horizon(session, team, runtime.clock())
+    return planner.horizon_from(team, _day(start, team.timezone, runtime), weeks or 52)
 
 
 def _day(start: datetime | None, timezone: str, runtime: Runtime) -> date:

@@ -6,11 +6,12 @@ from typing import Any
 from catalog.owners import AppliedOwners, OwnersPlan
 from catalog.queries import Person, PipelineInfo
 from catalog.rotation import AUDIENCE_WEIGHT, PRIMARY_WEIGHT, SECONDARY_WEIGHT
+from core.text import counted
 from core.texttable import table
 from core.timefmt import format_local, format_local_with_year
 from schedules.fairness import FairnessReport
 from schedules.holiday_plan import HolidayPlan
-from schedules.planner import Change, TimeOffResult
+from schedules.planner import FROZEN, Change, TimeOffResult
 from schedules.queries import OnCall
 
 
@@ -91,7 +92,9 @@ def changes_text(changes: Sequence[Change], timezone: str, names: dict[str, str]
         return "(none)" if value is None else f"{names.get(value[0], value[0])} / {names.get(value[1], value[1])}"
 
     rows = [[format_local_with_year(c.start, timezone), pair(c.before), pair(c.after)] for c in changes]
-    return f"{len(changes)} shifts changed (primary / secondary):\n" + table(["shift", "before", "after"], rows)
+    return f"{counted(len(changes), 'shift')} changed (primary / secondary):\n" + table(
+        ["shift", "before", "after"], rows
+    )
 
 
 def fairness_json(report: FairnessReport) -> dict[str, Any]:
@@ -108,7 +111,7 @@ def time_off_text(result: TimeOffResult, names: dict[str, str]) -> str:
     lines.append(changes_text(result.changes, result.team.timezone, names))
     tz = result.team.timezone
     lines.extend(
-        f"Still on call as {role} from {format_local_with_year(start, tz)}: inside the freeze window, ask for a swap."
+        f"Still on call as {role} from {format_local_with_year(start, tz)}: {FROZEN}, ask a teammate to swap."
         for start, role in result.still_on_call
     )
     return "\n".join(lines)

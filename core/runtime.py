@@ -7,7 +7,6 @@ schedule is extended to the planning horizon.
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +18,6 @@ from core.clock import Clock, system_clock
 from core.errors import OncallError
 from core.settings import Settings
 from schedules import planner
-from schedules.generate import HORIZON_WEEKS
 from storage.db import make_engine, session_scope
 from storage.models import Team
 
@@ -69,7 +67,7 @@ def _extend(runtime: Runtime, team_id: str) -> None:
         with session_scope(runtime.engine) as session:
             team = session.get(Team, team_id)
             assert team is not None
-            stopped = planner.extend(session, team, now + timedelta(weeks=HORIZON_WEEKS), now)
+            stopped = planner.extend(session, team, now)
     except IntegrityError:  # another instance extended it first
         return
     except OncallError as error:  # a holiday nobody can cover

@@ -19,26 +19,32 @@ from storage.models import Member, Team, TimeOff
 def shift_notes(session: Session, team: Team, shifts: Sequence[OnCall]) -> list[list[str]]:
     """One list of notes per shift, e.g. ["Thu 25 Nov: Thanksgiving Day (Alice, Charlie)"].
 
-    A shift's days are the rotation's (start day and the six after, for weekly shifts),
-    the same days the planner checks time off against."""
+    Holidays are listed on the shift's days (start day and the six after, for weekly
+    shifts); time off on every day the shift touches, handoff morning included: the same
+    days the planner checks time off against."""
     members = list(
         session.exec(select(Member).where(Member.team_id == team.id, col(Member.active)).order_by(col(Member.position)))
     )
     away = time_off(session, [member.id for member in members])
     names = {member.id: member.name for member in members}
     rotation = rotation_of(team)
-    return [_notes(members, away, names, rotation.days(rotation.index_at(shift.start))) for shift in shifts]
+    indexes = [rotation.index_at(shift.start) for shift in shifts]
+    return [_notes(members, away, names, rotation.days(i), rotation.touched_days(i)) for i in indexes]
 
 
 def _notes(
-    members: Sequence[Member], away: Sequence[TimeOff], names: dict[str, str], days: Sequence[date]
+    members: Sequence[Member],
+    away: Sequence[TimeOff],
+    names: dict[str, str],
+    days: Sequence[date],
+    touched: Sequence[date],
 ) -> list[str]:
     observers: dict[tuple[date, str], list[str]] = {}
     for member in members:
         for day, name in holidays_between(member, days[0], days[-1]).items():
             observers.setdefault((day, name), []).append(member.name)
     notes = [f"{day:%a %d %b}: {name} ({', '.join(who)})" for (day, name), who in sorted(observers.items())]
-    notes += [_away_note(names[off.member_id], off) for off in sorted(away, key=_by_start) if overlaps(off, days)]
+    notes += [_away_note(names[off.member_id], off) for off in sorted(away, key=_by_start) if overlaps(off, touched)]
     return notes
 
 

@@ -32,9 +32,19 @@ class Rotation:
         return self._handoff(index), self._handoff(index + 1)
 
     def days(self, index: int) -> tuple[date, ...]:
-        """The local calendar days shift `index` covers (for holidays and time off)."""
+        """The local calendar days shift `index` starts on or runs through (holidays and
+        weekend days are counted on these, one shift per day)."""
         first = self.local_start_day(index)
         return tuple(first + timedelta(days=offset) for offset in range(self.shift_days))
+
+    def touched_days(self, index: int) -> tuple[date, ...]:
+        """Every local day shift `index` is on call at all: `days` plus the morning of the
+        handoff day it ends on.  Time off is checked against these, so someone away from
+        Monday is not on call until Monday's 10:00 handoff."""
+        days = self.days(index)
+        if self.handoff_time == time(0):
+            return days
+        return (*days, days[-1] + timedelta(days=1))
 
     def index_at(self, instant: datetime) -> int:
         """The index of the shift running at `instant` (negative before the rotation starts)."""

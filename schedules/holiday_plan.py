@@ -96,11 +96,19 @@ def plan_year(session: Session, team: Team, year: int, now: datetime, replan: bo
 def plan_missing_years(session: Session, team: Team, first_year: int, last_year: int, now: datetime) -> list[int]:
     """Plan every year of the range that has no plan yet, earliest first (each plan reads
     the ones before it), so the schedule always has a holiday rotation to respect, whether
-    or not anyone ran `oncall holidays plan`.  Returns the years that got a plan."""
+    or not anyone ran `oncall holidays plan`.  Returns the years that got a plan.
+
+    A year with a holiday nobody can cover stays unplanned: that week cannot be staffed at
+    all, and the schedule's own refusal names it (and stops just before it)."""
     planned = []
     for year in range(first_year, last_year + 1):
-        if not has_plan(session, team, year) and plan_year(session, team, year, now).holidays:
-            planned.append(year)
+        if has_plan(session, team, year):
+            continue
+        try:
+            if plan_year(session, team, year, now).holidays:
+                planned.append(year)
+        except OncallError:
+            continue
     return planned
 
 
@@ -134,7 +142,7 @@ def move_off_absent(session: Session, team: Team, now: datetime) -> list[str]:
     query = select(HolidayAssignment).where(HolidayAssignment.team_id == team.id)
     rows = [row for row in session.exec(query) if shift_of(rotation, row.day) > frozen]
     members = _members(session, team)
-    blocked = unavailable(session, members, [rotation.days(shift_of(rotation, row.day)) for row in rows])
+    blocked = unavailable(session, members, [rotation.touched_days(shift_of(rotation, row.day)) for row in rows])
     moved: list[str] = []
     for year in sorted({row.year for i, row in enumerate(rows) if i in blocked.get(row.member_id, ())}):
         before = _stored(session, team, year)
@@ -153,7 +161,7 @@ def _solve(
     members = _members(session, team)
     rotation = rotation_of(team)
     shifts = sorted({holiday.shift for holiday in holidays})
-    blocked = unavailable(session, members, [rotation.days(shift) for shift in shifts])
+    blocked = unavailable(session, members, [rotation.touched_days(shift) for shift in shifts])
     by_shift = {member: frozenset(shifts[i] for i in positions) for member, positions in blocked.items()}
     active = [member.id for member in members if member.active]
     first_year = min((holiday.day.year for holiday in holidays), default=rotation.start.year)

@@ -19,7 +19,7 @@ from core.timefmt import local_date, local_midnight
 from schedules.availability import unavailable
 from schedules.calendar import Rotation
 from schedules.fairness import FairnessReport, evaluate
-from schedules.generate import fill_past, last_stored_index, rotation_of
+from schedules.generate import HORIZON_WEEKS, fill_past, last_stored_index, rotation_of
 from schedules.holiday_plan import (
     HolidayPlan,
     has_plan,
@@ -34,6 +34,7 @@ from schedules.solver import Assignment, History, Infeasible, Problem, Slot, sol
 from storage.models import Member, Shift, Team, TimeOff
 
 HUMAN_ORIGINS = ("swap", "override")
+FROZEN = "regeneration keeps that shift (it has started, is inside the freeze window, or was agreed by hand)"
 
 
 class ScheduleInfeasible(OncallError):
@@ -84,7 +85,7 @@ def build_problem(session: Session, horizon: Horizon, now: datetime) -> tuple[Pr
     members = _members(session, team, fixed.values())
     member_ids = {member.id for member in members}
     slots = tuple(Slot(rotation.local_start_day(i), rotation.days(i)) for i in horizon.indexes)
-    away = unavailable(session, members, [slot.days for slot in slots])
+    away = unavailable(session, members, [rotation.touched_days(i) for i in horizon.indexes])
     pins = pinned_primaries(session, team, horizon.first, horizon.count)
     major = _major_holidays_by_shift(session, team, horizon.first + horizon.count)
     problem = Problem(
@@ -126,7 +127,7 @@ def generate(session: Session, horizon: Horizon, now: datetime) -> list[Change]:
     first_year = min(rotation.local_start_day(horizon.first).year, local_date(now, team.timezone).year)
     last_year = rotation.days(horizon.first + horizon.count - 1)[-1].year  # New Year's may end the shift
     if plan_missing_years(session, team, first_year, last_year, now):
-        horizon = _spanning(horizon, _stored_future(session, team, now))
+        horizon = _spanning(horizon, stored_horizon(session, team, now))
     problem, stored = build_problem(session, horizon, now)
     try:
         assignments = solve(problem)
@@ -311,27 +312,29 @@ def replan(session: Session, team: Team, now: datetime) -> tuple[list[str], list
 def regenerate(session: Session, team: Team, now: datetime) -> list[Change]:
     """Re-solve every stored shift from the one running now on, after the inputs changed
     (time off, members, the holiday plan); frozen and human-decided shifts stay."""
-    horizon = _stored_future(session, team, now)
+    horizon = stored_horizon(session, team, now)
     return [] if horizon is None else generate(session, horizon, now)
 
 
-def extend(session: Session, team: Team, until: datetime, now: datetime) -> str | None:
-    """Store the missing shifts up to the one running at `until`; stored shifts stay.
+def extend(session: Session, team: Team, now: datetime) -> str | None:
+    """Keep a year of shifts stored: when shifts are missing up to the one running
+    `HORIZON_WEEKS` from now, store them and re-solve the stored future with them.
 
     Missing shifts that had already started are filled round robin
-    (`schedules.generate.fill_past`): nobody can re-decide them now. The rest come from
-    the solver, with everything before them as history. Run at every start, so each new
-    week at the horizon's end is planned as time moves on.  A week nobody can staff is
-    never filled: the schedule stops just before it, and the refusal is returned (None
-    when the schedule reaches `until`).
+    (`schedules.generate.fill_past`): nobody can re-decide them now.  The future is solved
+    as one horizon, warm-started from what is stored (so little moves), and the weeks each
+    new week brings stay as fair as the whole year allows; the solve runs only when a
+    week is missing, about once a week.  A week nobody can staff is never filled: the
+    schedule stops just before it, and the refusal is returned (None when it reaches the
+    horizon).
     """
     rotation = rotation_of(team)
     last = last_stored_index(session, team)
     missing_from = 0 if last is None else last + 1
     upcoming = max(0, rotation.index_at(now) + 1)
     fill_past(session, team, range(missing_from, upcoming), now)
-    first, final = max(missing_from, upcoming), rotation.index_at(until)
-    if final < first:
+    first, final = max(0, rotation.index_at(now)), rotation.index_at(now + timedelta(weeks=HORIZON_WEEKS))
+    if final < max(missing_from, upcoming):
         return None
     try:
         generate(session, Horizon(team, first, final - first + 1), now)
@@ -345,7 +348,23 @@ def extend(session: Session, team: Team, until: datetime, now: datetime) -> str 
         return str(refused)
 
 
-def _stored_future(session: Session, team: Team, now: datetime) -> Horizon | None:
-    """From the shift running now to the last stored one; None when nothing is stored."""
+def stored_horizon(session: Session, team: Team, now: datetime) -> Horizon | None:
+    """From the shift running now to the last stored one; None when nothing is stored.
+    Regenerations re-solve it and `oncall fairness` measures it by default, so the
+    report judges exactly the weeks the planner balanced."""
     first, last = max(0, rotation_of(team).index_at(now)), last_stored_index(session, team)
     return None if last is None or last < first else Horizon(team, first, last - first + 1)
+
+
+def fairness_horizon(session: Session, team: Team, now: datetime) -> Horizon:
+    """The weeks a fairness report judges by default: the stored future (what every
+    regeneration balanced), or a year from today when nothing is stored ahead."""
+    return stored_horizon(session, team, now) or horizon_from(team, local_date(now, team.timezone), HORIZON_WEEKS)
+
+
+def year_ahead(session: Session, team: Team, now: datetime) -> Horizon:
+    """`oncall generate`'s default: the stored future, and at least `HORIZON_WEEKS`."""
+    rotation = rotation_of(team)
+    first = max(0, rotation.index_at(now))
+    last = max(rotation.index_at(now + timedelta(weeks=HORIZON_WEEKS)), last_stored_index(session, team) or 0)
+    return Horizon(team, first, last - first + 1)

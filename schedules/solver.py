@@ -44,8 +44,9 @@ first, and each stage below stops as soon as its metric reaches it.
 * Local search.  Swaps and replacements that keep every count inside its range remove
   back-to-back shifts, then own-holiday days; for back-to-back also whole-slot exchanges
   (two weeks trade their pairs, roles kept), which no count rule can block, and when
-  those are stuck an exact re-solve of each run of four weeks in which every member
-  keeps their role counts and weekend days (`_Rearrangement`).  A move is accepted only
+  those are stuck an exact re-solve of each run of four (then up to seven) weeks around
+  a back-to-back, every member keeping their role counts and weekend days
+  (`_Rearrangement`).  A move is accepted only
   if (sum of squared weekend days, holiday days, back-to-back shifts, sum of squared
   holiday days) drops lexicographically.  Work is capped by a fixed trial budget, not a
   clock.
@@ -1263,23 +1264,31 @@ class _Polish:
                 return
 
     def _rearrange_runs(self) -> bool:
-        """Re-solve each run of `_RUN` consecutive free slots exactly (`_Rearrangement`).
+        """Re-solve runs of consecutive free slots exactly (`_Rearrangement`), four weeks
+        long, then longer while that finds nothing.
 
         Single moves get stuck when every improvement needs several weeks to change at
         once; inside a short run the best order of who is on call is found outright."""
-        improved = False
-        for first in range(self.inst.n_slots - _RUN + 1):
-            run = range(first, first + _RUN)
-            if self.budget <= 0 or self.sch.back_to_back() <= self.limits["back_to_back"]:
-                break
-            if not all(i in self.free for i in run):
-                continue
-            self.budget -= 1
-            better = _Rearrangement(self.sch, run).best()
-            if better is not None:
-                self._apply(better)
-                improved = True
-        return improved
+        for width in _RUNS:
+            improved = False
+            for first in range(self.inst.n_slots - width + 1):
+                run = range(first, first + width)
+                if self.budget <= 0 or self.sch.back_to_back() <= self.limits["back_to_back"]:
+                    return improved
+                if not all(i in self.free for i in run) or not self._repeats_around(run):
+                    continue
+                self.budget -= width
+                better = _Rearrangement(self.sch, run).best()
+                if better is not None:
+                    self._apply(better)
+                    improved = True
+            if improved:
+                return True
+        return False
+
+    def _repeats_around(self, run: range) -> int:
+        """Back-to-back pairs inside `run` and at its two edges: none, nothing to gain."""
+        return sum(self.sch.overlap(k) for k in range(run[0], min(run[-1] + 2, self.inst.n_slots)))
 
     def _holder(self, i: int, role: int) -> int:
         return (self.sch.p, self.sch.s)[role].holder[i]
@@ -1414,14 +1423,15 @@ class _Polish:
         )
 
 
-_RUN = 4  # slots re-solved at once: 4 already unsticks a team of four; 6 costs ~10x more
+_RUNS = (4, 5, 6, 7)  # run lengths re-solved at once; each longer one costs several times more
 
 
 class _Rearrangement:
     """The best way to reassign a run of slots with every member keeping, within the run,
     their primary count, secondary count and weekend days (so no fairness count moves):
     fewest own-holiday days, then fewest back-to-back pairs (the slots either side
-    included), then the evenest holiday days.  A depth-first search with pruning; the run
+    included).  A depth-first search that drops any partial order already no better than
+    the best found (the current order to begin with), so ties keep what is there; the run
     is short, and the counts leave few orders to try."""
 
     def __init__(self, sch: _Schedule, run: range):
@@ -1429,6 +1439,8 @@ class _Rearrangement:
         self.current = [(sch.p.holder[i], sch.s.holder[i]) for i in run]
         self.primaries = Counter(p for p, _ in self.current)
         self.secondaries = Counter(s for _, s in self.current)
+        self.primary_order = sorted(self.primaries)  # the members never change, only what is left
+        self.secondary_order = sorted(self.secondaries)
         self.weekend = self._weekend(self.current)
         self.before, self.after = set(sch.on_call(run[0] - 1)), set(sch.on_call(run[-1] + 1))
         self.outside = {m: sch.holiday[m] - h for m, h in self._holidays(self.current).items()}
@@ -1448,7 +1460,7 @@ class _Rearrangement:
         ]
 
     def _search(self, chosen: list[tuple[int, int]], previous: set[int], holiday: int, repeats: int) -> None:
-        if (holiday, repeats) > self.best_cost[:2]:
+        if (holiday, repeats) >= self.best_cost[:2]:
             return
         if len(chosen) == len(self.run):
             if self._weekend(chosen) == self.weekend:
@@ -1457,17 +1469,13 @@ class _Rearrangement:
                     self.best_cost, self.best_order = cost, list(chosen)
             return
         i = self.run[len(chosen)]
+        row = self.inst.holidays[i]
         for primary, secondary in self._options(i):
             self.primaries[primary] -= 1
             self.secondaries[secondary] -= 1
             chosen.append((primary, secondary))
-            row = self.inst.holidays[i]
-            self._search(
-                chosen,
-                {primary, secondary},
-                holiday + row[primary] + row[secondary],
-                repeats + (primary in previous) + (secondary in previous),
-            )
+            added = (primary in previous) + (secondary in previous)
+            self._search(chosen, {primary, secondary}, holiday + row[primary] + row[secondary], repeats + added)
             chosen.pop()
             self.primaries[primary] += 1
             self.secondaries[secondary] += 1
@@ -1476,10 +1484,10 @@ class _Rearrangement:
         pinned, free = self.inst.pinned[i], self.inst.avail_set[i]
         return [
             (primary, secondary)
-            for primary, left in sorted(self.primaries.items())
-            if left and primary in free and pinned in (-1, primary)
-            for secondary, spare in sorted(self.secondaries.items())
-            if spare and secondary != primary and secondary in free
+            for primary in self.primary_order
+            if self.primaries[primary] and primary in free and pinned in (-1, primary)
+            for secondary in self.secondary_order
+            if self.secondaries[secondary] and secondary != primary and secondary in free
         ]
 
     def _cost(self, order: Sequence[tuple[int, int]]) -> tuple[int, int, int]:

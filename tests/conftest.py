@@ -93,7 +93,7 @@ def time_off_conflicts(engine: Engine, since: datetime | None = None) -> list[tu
         query = select(Shift) if since is None else select(Shift).where(col(Shift.start) >= since)
         found = []
         for shift in session.exec(query):
-            days = rotation.days(rotation.index_at(shift.start))
+            days = rotation.touched_days(rotation.index_at(shift.start))
             for off in away:
                 on_call = off.member_id in (shift.primary_id, shift.secondary_id)
                 if on_call and any(off.first_day <= day <= off.last_day for day in days):

@@ -22,9 +22,9 @@ from sqlmodel import Session, col, select
 
 from catalog.loader import load_catalog
 from catalog.sync import sync_catalog
+from core.errors import OncallError
 from schedules import planner
 from schedules.generate import rotation_of
-from schedules.planner import ScheduleInfeasible
 from storage.db import make_engine, session_scope
 from storage.models import Shift, Team, TimeOff
 from tests.conftest import NOW, TEAM_FILE, time_off_conflicts
@@ -105,7 +105,7 @@ def load(engine: Engine, directory: Path, case: Case) -> bool:
     try:
         with session_scope(engine) as session:
             sync_catalog(session, load_catalog(path), NOW)
-    except ScheduleInfeasible:
+    except OncallError:
         return False
     return True
 
@@ -126,7 +126,7 @@ def test_load_then_away_keeps_the_rules(case: Case) -> None:
         try:
             with session_scope(engine) as session:
                 planner.record_time_off(session, case.away_member, case.away_first, last_day, "", case.later)
-        except ScheduleInfeasible:
+        except OncallError:
             event("away refused")
             assert (shifts(engine), time_off(engine)) == (before, off_before)
             return
