@@ -157,7 +157,10 @@ def fairness(
         the_team = resolve_team(session, team)
         horizon = _measured(session, the_team, start, weeks, runtime)
         report = planner.fairness(session, horizon, runtime.clock())
-    _emit(render.fairness_json(report)) if as_json else typer.echo(fairness_table(report))
+    if as_json:
+        _emit(render.fairness_json(report, horizon))
+    else:
+        typer.echo(f"{render.fairness_heading(horizon)}\n\n{fairness_table(report)}")
 
 
 @app.command()

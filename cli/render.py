@@ -9,9 +9,10 @@ from catalog.rotation import AUDIENCE_WEIGHT, PRIMARY_WEIGHT, SECONDARY_WEIGHT
 from core.text import counted
 from core.texttable import table
 from core.timefmt import format_local, format_local_with_year
-from schedules.fairness import FairnessReport
+from schedules.fairness import EXACT_LIMITS, FairnessReport
+from schedules.generate import rotation_of
 from schedules.holiday_plan import HolidayPlan
-from schedules.planner import FROZEN, Change, TimeOffResult
+from schedules.planner import FROZEN, Change, Horizon, TimeOffResult
 from schedules.queries import OnCall
 
 
@@ -97,10 +98,27 @@ def changes_text(changes: Sequence[Change], timezone: str, names: dict[str, str]
     )
 
 
-def fairness_json(report: FairnessReport) -> dict[str, Any]:
+def fairness_heading(horizon: Horizon) -> str:
+    """Which weeks a fairness table judges, in team time."""
+    first, _ = rotation_of(horizon.team).window(horizon.first)
+    _, end = rotation_of(horizon.team).window(horizon.first + horizon.count - 1)
+    tz = horizon.team.timezone
+    span = f"{format_local_with_year(first, tz)} to {format_local_with_year(end, tz)}"
+    return f"{horizon.team.name}: {counted(horizon.count, 'week')}, {span}"
+
+
+def fairness_json(report: FairnessReport, horizon: Horizon) -> dict[str, Any]:
+    """`spread` holds the total for holiday_days, back_to_back and conflicts; `exact` says
+    whether `limit` is the best possible or only a lower bound."""
+    first, _ = rotation_of(horizon.team).window(horizon.first)
+    _, end = rotation_of(horizon.team).window(horizon.first + horizon.count - 1)
     return {
+        "team": horizon.team.id,
+        "from": first.isoformat(),
+        "until": end.isoformat(),
+        "weeks": horizon.count,
         "members": [vars(s) for s in report.members],
-        "metrics": [vars(m) for m in report.metrics],
+        "metrics": [vars(m) | {"exact": m.metric in EXACT_LIMITS} for m in report.metrics],
         "at_limit": report.at_limit(),
     }
 

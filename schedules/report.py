@@ -30,8 +30,9 @@ def fairness_table(report: FairnessReport) -> str:
         [[m.metric, str(m.spread), _limit(m.metric, m.limit), _verdict(m.spread, m.limit)] for m in report.metrics],
     )
     notes = [
-        "value: max - min over members (history included); back_to_back and conflicts: totals.",
-        "≥ N: a proven lower bound; the true best may be higher.",
+        "value: max - min over members who can still be scheduled (history included);",
+        "  holiday_days, back_to_back and conflicts: totals over these weeks.",
+        "≥ N: a proven lower bound, given the metrics above it at theirs; the true best may be higher.",
         "Every metric is at its limit: this schedule is optimal."
         if report.at_limit()
         else "Some metrics are above their bound.",
@@ -44,4 +45,6 @@ def _limit(metric: str, limit: int) -> str:
 
 
 def _verdict(value: int, limit: int) -> str:
-    return "optimal" if value <= limit else f"{value - limit} above"
+    if value < limit:  # possible only when a metric ranked above is off its own limit
+        return "below (a metric above is not at its limit)"
+    return "optimal" if value == limit else f"{value - limit} above"

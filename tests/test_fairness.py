@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from schedules.fairness import METRICS, evaluate, limits
+from schedules.fairness import METRICS, FairnessReport, MetricSummary, evaluate, limits
 from schedules.peers import least_recent, round_robin
+from schedules.report import fairness_table
 from schedules.solver import Assignment, History, Problem, Slot, solve
 
 TEAM = ("alice", "bob", "charlie", "dana")
@@ -93,3 +94,18 @@ def test_least_recent_picks_per_role_and_skips_the_unavailable() -> None:
         Assignment("alice", "dana"),
         Assignment("dana", "alice"),
     )
+
+
+def test_the_table_never_calls_a_value_below_a_conditional_bound_optimal() -> None:
+    """Found in acceptance: 17 back-to-back against "≥ 21" read "optimal"; that bound holds
+    only with holiday days at their own limit."""
+    report = FairnessReport(
+        members=(),
+        metrics=(MetricSummary("holiday_days", 13, 9), MetricSummary("back_to_back", 17, 21)),
+    )
+    lines = fairness_table(report).splitlines()
+    assert any(line.startswith("holiday_days") and line.endswith("4 above") for line in lines)
+    assert any(
+        line.startswith("back_to_back") and "below (a metric above is not at its limit)" in line for line in lines
+    )
+    assert "optimal" not in "\n".join(line for line in lines if line.startswith("back_to_back"))
