@@ -11,7 +11,9 @@ from datetime import date
 DEFAULT_WEEKS = 4
 MAX_WEEKS = 26
 MAX_AWAY_DAYS = 366
-AWAY_USAGE = "`away` takes a first and a last day, e.g. `/oncall away 2027-03-01 2027-03-05 ski trip`"
+AWAY_USAGE = (
+    "`away` takes a first day and, for more than one day, a last day: `/oncall away 2027-03-01 2027-03-05 ski trip`"
+)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from core.errors import OncallError
 from core.timefmt import local_date, local_midnight
-from schedules.availability import unavailable
+from schedules.availability import time_off, unavailable
 from schedules.calendar import Rotation
 from schedules.fairness import FairnessReport, evaluate
 from schedules.generate import HORIZON_WEEKS, fill_past, last_stored_index, rotation_of
@@ -280,6 +280,7 @@ def record_time_off(
         raise OncallError(f"the last day {last_day} is before the first day {first_day}")
     team = session.get(Team, member.team_id)
     assert team is not None
+    _check_new_time_off(session, member, team, first_day, last_day, now)
     session.add(TimeOff(member_id=member_id, first_day=first_day, last_day=last_day, reason=reason, origin="adhoc"))
     session.flush()
     moved, changes = replan(session, team, now)
@@ -299,6 +300,22 @@ def plan_holidays(
     plan_missing_years(session, team, local_date(now, team.timezone).year, year - 1, now)
     plan = plan_year(session, team, year, now, replan)
     return plan, regenerate(session, team, now)
+
+
+def _check_new_time_off(
+    session: Session, member: Member, team: Team, first_day: date, last_day: date, now: datetime
+) -> None:
+    """Refuse time off that is already over (it cannot change a schedule) or that overlaps
+    time off the member already has (say which, rather than listing it twice)."""
+    today = local_date(now, team.timezone)
+    if last_day < today:
+        raise OncallError(f"{first_day} to {last_day} is already over (today is {today} in {team.timezone})")
+    for off in time_off(session, [member.id]):
+        if off.first_day <= last_day and off.last_day >= first_day:
+            raise OncallError(
+                f"{member.name} is already away {off.first_day} to {off.last_day}"
+                f"{f' ({off.reason})' if off.reason else ''}: book only the days not covered"
+            )
 
 
 def replan(session: Session, team: Team, now: datetime) -> tuple[list[str], list[Change]]:

@@ -3,6 +3,7 @@ and the schedule a fresh install and the passing weeks write on their own."""
 
 import itertools
 import logging
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from sqlmodel import col, select
 from catalog.loader import load_catalog
 from catalog.sync import sync_catalog
 from core.clock import fixed_clock
+from core.errors import OncallError
 from core.runtime import Runtime, open_runtime
 from schedules import planner
 from schedules.generate import rotation_of
@@ -88,6 +90,24 @@ def test_everyone_away_is_refused_with_the_dates_and_nothing_is_written(runtime:
     # the week before counts too: its shift runs until the 10:00 handoff on Monday 1 March
     assert "2027-02-22 to 2027-03-08: only dana is available" in str(refused.value)
     assert [(s[0], s[1], s[2]) for s in _shifts(runtime)] == snapshot
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "refusal"),
+    [
+        (date(2025, 3, 1), date(2025, 3, 2), "2025-03-01 to 2025-03-02 is already over"),
+        (date(2026, 11, 20), date(2026, 11, 30), "already over (today is 2026-12-01"),
+        (date(2027, 4, 8), date(2027, 4, 12), "Dana is already away 2027-04-05 to 2027-04-09 (Easter break)"),
+    ],
+)
+def test_time_off_already_over_or_already_booked_is_refused(
+    runtime: Runtime, first: date, last: date, refusal: str
+) -> None:
+    before = _shifts(runtime)
+    member = "bob" if first.year == 2025 or first.month == 11 else "dana"
+    with pytest.raises(OncallError, match=re.escape(refusal)), session_scope(runtime.engine) as session:
+        planner.record_time_off(session, member, first, last, "", NOW)
+    assert _shifts(runtime) == before
 
 
 def test_across_a_year_end_and_a_dst_change_shifts_stay_at_the_local_handoff(runtime: Runtime) -> None:
