@@ -86,6 +86,9 @@ def build_problem(session: Session, horizon: Horizon, now: datetime) -> tuple[Pr
     member_ids = {member.id for member in members}
     slots = tuple(Slot(rotation.local_start_day(i), rotation.days(i)) for i in horizon.indexes)
     away = unavailable(session, members, [rotation.touched_days(i) for i in horizon.indexes])
+    for member in members:  # someone who left still holds their frozen weeks: not a conflict
+        if not member.active:
+            away[member.id] = frozenset(i for i in away[member.id] if member.id not in fixed.get(i, ()))
     pins = pinned_primaries(session, team, horizon.first, horizon.count)
     major = _major_holidays_by_shift(session, team, horizon.first + horizon.count)
     problem = Problem(
