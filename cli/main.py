@@ -2,7 +2,7 @@
 
 import json
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -90,6 +90,9 @@ def schedule(
         _emit({"team": the_team.id, "shifts": rows})
     else:
         typer.echo(render.schedule_text(shifts, notes))
+        short = render.schedule_end_note(shifts, begin + timedelta(weeks=weeks), the_team.timezone)
+        if short:
+            typer.echo(short)
 
 
 @app.command(name="export-ical")

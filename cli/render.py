@@ -1,6 +1,7 @@
 """Plain-text and JSON renderings for the terminal."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from catalog.owners import AppliedOwners, OwnersPlan
@@ -96,6 +97,14 @@ def changes_text(changes: Sequence[Change], timezone: str, names: dict[str, str]
     return f"{counted(len(changes), 'shift')} changed (primary / secondary):\n" + table(
         ["shift", "before", "after"], rows
     )
+
+
+def schedule_end_note(shifts: Sequence[OnCall], until: datetime, timezone: str) -> str | None:
+    """Why fewer weeks were shown than asked for, if they were: the schedule ends there."""
+    if shifts and shifts[-1].end >= until:
+        return None
+    ends = f"ends {format_local_with_year(shifts[-1].end, timezone)}" if shifts else "stops before this"
+    return f"The schedule {ends} for now: `oncall generate --from DATE --weeks N` plans further."
 
 
 def fairness_heading(horizon: Horizon) -> str:

@@ -230,3 +230,13 @@ def test_database_url_is_honoured(workdir: Path, tmp_path: Path) -> None:
     assert not (workdir / "oncall.db").exists()
     assert sqlite_dump(database)["team"][0][0] == "data-eng"
     assert "nothing changed" in ok(workdir, "sync", env=env)
+
+
+def test_schedule_says_where_the_stored_schedule_ends(workdir: Path) -> None:
+    far = ok(workdir, "schedule", "--from", f"{datetime.now(UTC).year + 3}-01-01", "--weeks", "2")
+    assert "The schedule stops before this for now: `oncall generate" in far
+    near = ok(workdir, "schedule", "--weeks", "2")
+    assert "The schedule" not in near
+    stored_end = max(stored_pairs(workdir))  # the last shift's start; its end is a week later
+    straddling = ok(workdir, "schedule", "--from", f"{stored_end.date()}", "--weeks", "3")
+    assert re.search(r"The schedule ends \w{3} \d+ \w{3} \d{4} 10:00 E[SD]T for now", straddling)
