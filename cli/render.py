@@ -200,7 +200,7 @@ def owners_plan_text(plan: OwnersPlan, names: dict[str, str]) -> str:
             f"Load this quarter (pipeline weight {weights}; primary {PRIMARY_WEIGHT}x, secondary {SECONDARY_WEIGHT}x):",
             loads,
             "",
-            *_owners_rules(plan, names, f"{first.shifted(1)}-{last}"),
+            *_owners_rules(plan, names, f"{first}-{last}"),
         ]
     )
 

@@ -498,6 +498,8 @@ def test_owners_propose_and_apply_from_the_terminal(workdir: Path) -> None:
     for name in ("Alice", "Bob", "Charlie", "Dana"):
         assert re.search(rf"^{name}\s+6\s", out, re.MULTILINE), out
     assert "Every rule is met." in out
+    # the area rule looks at a year: this quarter and the three before it
+    assert f"every business area over {quarter.shifted(-3)}-{quarter}" in out
 
     applied = ok(workdir, "owners", "apply", "--quarter", quarter.label)
     assert applied.startswith(f"Wrote {quarter} owners for team data-eng, in force from {quarter.first_day}")
