@@ -1241,6 +1241,7 @@ class _Polish:
         self.inst = sch.inst
         self.limits = targets.limits()
         self.budget = budget
+        self.search_steps = _SEARCH_STEPS  # for `_rearrange_runs`, whose runs cost unevenly
         self.lo_p, self.hi_p = _count_box(_range(sch.inst, sch.primary_totals()), sch.base_p)
         self.lo_s, self.hi_s = _count_box(_range(sch.inst, sch.secondary_totals()), sch.inst.base_s)
         self.free = frozenset(self.inst.free)
@@ -1277,8 +1278,12 @@ class _Polish:
                     return improved
                 if not all(i in self.free for i in run) or not self._repeats_around(run):
                     continue
+                if self.search_steps <= 0:
+                    return improved
                 self.budget -= width
-                better = _Rearrangement(self.sch, run).best()
+                search = _Rearrangement(self.sch, run, min(_RUN_NODES, self.search_steps))
+                better = search.best()
+                self.search_steps -= search.steps_taken
                 if better is not None:
                     self._apply(better)
                     improved = True
@@ -1424,6 +1429,8 @@ class _Polish:
 
 
 _RUNS = (4, 5, 6, 7)  # run lengths re-solved at once; each longer one costs several times more
+_RUN_NODES = 20_000  # search steps per run: a team of four never needs more
+_SEARCH_STEPS = 100_000  # per polish, all runs together (about half a second)
 
 
 class _Rearrangement:
@@ -1434,8 +1441,9 @@ class _Rearrangement:
     the best found (the current order to begin with), so ties keep what is there; the run
     is short, and the counts leave few orders to try."""
 
-    def __init__(self, sch: _Schedule, run: range):
+    def __init__(self, sch: _Schedule, run: range, steps: int):
         self.sch, self.inst, self.run = sch, sch.inst, run
+        self.steps = steps
         self.current = [(sch.p.holder[i], sch.s.holder[i]) for i in run]
         self.primaries = Counter(p for p, _ in self.current)
         self.secondaries = Counter(s for _, s in self.current)
@@ -1446,6 +1454,11 @@ class _Rearrangement:
         self.outside = {m: sch.holiday[m] - h for m, h in self._holidays(self.current).items()}
         self.best_cost = self._cost(self.current)
         self.best_order = self.current
+        self.nodes_left = steps  # a big team's run has many orders: keep the best found
+
+    @property
+    def steps_taken(self) -> int:
+        return self.steps - max(0, self.nodes_left)
 
     def best(self) -> list[Change] | None:
         """The changes to make, or None when the run is already best."""
@@ -1460,7 +1473,8 @@ class _Rearrangement:
         ]
 
     def _search(self, chosen: list[tuple[int, int]], previous: set[int], holiday: int, repeats: int) -> None:
-        if (holiday, repeats) >= self.best_cost[:2]:
+        self.nodes_left -= 1
+        if self.nodes_left < 0 or (holiday, repeats) >= self.best_cost[:2]:
             return
         if len(chosen) == len(self.run):
             if self._weekend(chosen) == self.weekend:

@@ -4,6 +4,7 @@ real HTTP server with Slack's signed, form-encoded slash commands."""
 import json
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -15,6 +16,17 @@ from tests.slack_fake import FakeSlack
 from tests.test_slack_commands import run_command, section_texts
 
 ALICE, BOB = "U0A11CE", "U0B0B00"
+
+
+def book_away(bot_url: str, slack: FakeSlack, text: str, user_id: str) -> dict[str, Any]:
+    """`/oncall away …` as Slack sends it: the ack says it is booking (at once, within
+    Slack's three seconds), the answer arrives through `response_url`."""
+    earlier = len(slack.calls_to("response/r1"))
+    ack = run_command(bot_url, slack, "/oncall", text, user_id=user_id)
+    assert ack["response_type"] == "ephemeral" and ack["text"].startswith("Booking your time off")
+    answer = slack.wait_for("response/r1", count=earlier + 1)[-1]
+    assert answer.body["response_type"] == "ephemeral"
+    return answer.body
 
 
 def _rows(database_url: str) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
@@ -33,7 +45,7 @@ def test_away_books_the_askers_own_time_off_and_redraws_the_future(
     bot_url: str, slack: FakeSlack, database_url: str
 ) -> None:
     _, before = _rows(database_url)
-    answer = run_command(bot_url, slack, "/oncall", "away 2027-02-01 2027-02-14 <!channel> ski", user_id=BOB)
+    answer = book_away(bot_url, slack, "away 2027-02-01 2027-02-14 <!channel> ski", BOB)
     text = section_texts(answer)
     assert "Time off booked:* Bob, Mon 01 Feb 2027 to Sun 14 Feb 2027" in text
     assert "<!channel>" not in json_text(answer)  # typed text never pings anyone
@@ -53,7 +65,7 @@ def test_away_for_someone_not_on_the_rotation_changes_nothing(
     bot_url: str, slack: FakeSlack, database_url: str
 ) -> None:
     before = _rows(database_url)
-    answer = run_command(bot_url, slack, "/oncall", "away 2027-02-01 2027-02-03", user_id="U0STRANGER")
+    answer = book_away(bot_url, slack, "away 2027-02-01 2027-02-03", "U0STRANGER")
     assert "not on the Data Engineering rotation" in section_texts(answer)
     assert _rows(database_url) == before
 
@@ -68,7 +80,7 @@ def test_away_with_bad_dates_gets_help_and_changes_nothing(bot_url: str, slack: 
 
 def test_away_inside_the_freeze_window_says_to_ask_for_a_swap(bot_url: str, slack: FakeSlack) -> None:
     # Alice is secondary on the shift running now (30 Nov - 7 Dec): frozen, so it stays hers
-    text = section_texts(run_command(bot_url, slack, "/oncall", "away 2026-12-02 2026-12-03", user_id=ALICE))
+    text = section_texts(book_away(bot_url, slack, "away 2026-12-02 2026-12-03", ALICE))
     assert "You are still secondary" in text and "swap" in text
 
 
@@ -84,3 +96,14 @@ def test_schedule_notes_holidays_and_time_off(bot_url: str, slack: FakeSlack) ->
     text = section_texts(run_command(bot_url, slack, "/oncall", "schedule 6"))
     assert "Christmas Day (Alice, Bob, Charlie, Dana)" in text
     assert "Boxing Day (Bob, Dana)" in text or "Second Day of Christmas (Dana)" in text
+
+
+def test_away_that_empties_a_week_is_refused_in_the_answer_and_changes_nothing(
+    bot_url: str, slack: FakeSlack, database_url: str
+) -> None:
+    book_away(bot_url, slack, "away 2027-03-02 2027-03-05", ALICE)
+    book_away(bot_url, slack, "away 2027-03-02 2027-03-05", BOB)
+    before = _rows(database_url)
+    text = section_texts(book_away(bot_url, slack, "away 2027-03-02 2027-03-05", "U0C4A12"))  # Charlie
+    assert ":warning:" in text and "2027-03-01" in text and "only dana is available" in text
+    assert _rows(database_url) == before
