@@ -110,7 +110,7 @@ def load(engine: Engine, directory: Path, case: Case) -> bool:
     return True
 
 
-@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_load_then_away_keeps_the_rules(case: Case) -> None:
     with database() as (engine, directory):
@@ -146,7 +146,7 @@ def test_load_then_away_keeps_the_rules(case: Case) -> None:
             assert report.metric(metric).spread == report.metric(metric).limit, metric
 
 
-@settings(deadline=None, max_examples=15, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, max_examples=10, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_the_same_team_file_gives_the_same_schedule(case: Case) -> None:
     with database() as (first, first_dir), database() as (second, second_dir):
