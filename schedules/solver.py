@@ -1430,7 +1430,7 @@ class _Polish:
 
 _RUNS = (4, 5, 6, 7)  # run lengths re-solved at once; each longer one costs several times more
 _RUN_NODES = 20_000  # search steps per run: a team of four never needs more
-_SEARCH_STEPS = 100_000  # per polish, all runs together (about half a second)
+_SEARCH_STEPS = 200_000  # per polish, all runs together (about half a second)
 
 
 class _Rearrangement:

@@ -131,6 +131,9 @@ def test_load_then_away_keeps_the_rules(case: Case) -> None:
             assert (shifts(engine), time_off(engine)) == (before, off_before)
             return
         after = shifts(engine)
+        if not after:  # the very first week nobody can staff: nothing was ever stored
+            event("nothing scheduled")
+            return
         event("away re-planned" if after != before else "away changed nothing")
         frozen_until = case.later + timedelta(days=14)
         assert [s for s in after if s[0] < frozen_until] == [s for s in before if s[0] < frozen_until]
