@@ -11,7 +11,6 @@ from core.text import counted
 from core.texttable import table
 from core.timefmt import format_local, format_local_with_year
 from schedules.fairness import EXACT_LIMITS, FairnessReport
-from schedules.generate import rotation_of
 from schedules.holiday_plan import HolidayPlan
 from schedules.planner import FROZEN, Change, Horizon, TimeOffResult
 from schedules.queries import OnCall
@@ -109,8 +108,7 @@ def schedule_end_note(shifts: Sequence[OnCall], until: datetime, timezone: str) 
 
 def fairness_heading(horizon: Horizon) -> str:
     """Which weeks a fairness table judges, in team time."""
-    first, _ = rotation_of(horizon.team).window(horizon.first)
-    _, end = rotation_of(horizon.team).window(horizon.first + horizon.count - 1)
+    first, end = horizon.span
     tz = horizon.team.timezone
     span = f"{format_local_with_year(first, tz)} to {format_local_with_year(end, tz)}"
     return f"{horizon.team.name}: {counted(horizon.count, 'week')}, {span}"
@@ -119,8 +117,7 @@ def fairness_heading(horizon: Horizon) -> str:
 def fairness_json(report: FairnessReport, horizon: Horizon) -> dict[str, Any]:
     """`spread` holds the total for holiday_days, back_to_back and conflicts; `exact` says
     whether `limit` is the best possible or only a lower bound."""
-    first, _ = rotation_of(horizon.team).window(horizon.first)
-    _, end = rotation_of(horizon.team).window(horizon.first + horizon.count - 1)
+    first, end = horizon.span
     return {
         "team": horizon.team.id,
         "from": first.isoformat(),

@@ -5,17 +5,20 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from schedules.calendar import Rotation
 from storage.models import Member, TimeOff
 
 
 def unavailable(
-    session: Session, members: Sequence[Member], shifts: Sequence[Sequence[date]]
+    session: Session, members: Sequence[Member], rotation: Rotation, shifts: Sequence[int]
 ) -> dict[str, frozenset[int]]:
-    """Member id -> positions in `shifts` (each a shift's local days) they cannot cover.
+    """Member id -> positions in `shifts` (rotation indexes) they cannot cover.
 
-    Time off overlapping any day of a shift blocks the whole shift; members who left are
-    unavailable everywhere. Members free throughout are left out.
+    Time off overlapping any day a shift touches (`Rotation.touched_days`, the handoff
+    morning included) blocks the whole shift; members who left are unavailable everywhere.
+    Members free throughout are left out.
     """
+    days = [rotation.touched_days(index) for index in shifts]
     away: dict[str, list[TimeOff]] = {}
     for off in time_off(session, [member.id for member in members if member.active]):
         away.setdefault(off.member_id, []).append(off)
@@ -24,7 +27,7 @@ def unavailable(
         if not member.active:
             result[member.id] = frozenset(range(len(shifts)))
             continue
-        blocked = {i for i, days in enumerate(shifts) for off in away.get(member.id, ()) if overlaps(off, days)}
+        blocked = {i for i, touched in enumerate(days) for off in away.get(member.id, ()) if overlaps(off, touched)}
         if blocked:
             result[member.id] = frozenset(blocked)
     return result

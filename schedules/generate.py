@@ -34,7 +34,7 @@ def fill_past(session: Session, team: Team, indexes: range, now: datetime) -> in
     the plain rotation is what the team did by hand, and it gives the fair solver a ledger
     to balance against. Returns how many shifts were written.
     """
-    members = active_members(session, team.id)
+    members = active_members(session, team.id) if indexes else []  # every start calls this
     if len(members) < 2:
         return 0
     rotation = rotation_of(team)

@@ -142,7 +142,7 @@ def move_off_absent(session: Session, team: Team, now: datetime) -> list[str]:
     query = select(HolidayAssignment).where(HolidayAssignment.team_id == team.id)
     rows = [row for row in session.exec(query) if shift_of(rotation, row.day) > frozen]
     members = _members(session, team)
-    blocked = unavailable(session, members, [rotation.touched_days(shift_of(rotation, row.day)) for row in rows])
+    blocked = unavailable(session, members, rotation, [shift_of(rotation, row.day) for row in rows])
     moved: list[str] = []
     for year in sorted({row.year for i, row in enumerate(rows) if i in blocked.get(row.member_id, ())}):
         before = _stored(session, team, year)
@@ -161,7 +161,7 @@ def _solve(
     members = _members(session, team)
     rotation = rotation_of(team)
     shifts = sorted({holiday.shift for holiday in holidays})
-    blocked = unavailable(session, members, [rotation.touched_days(shift) for shift in shifts])
+    blocked = unavailable(session, members, rotation, shifts)
     by_shift = {member: frozenset(shifts[i] for i in positions) for member, positions in blocked.items()}
     active = [member.id for member in members if member.active]
     first_year = min((holiday.day.year for holiday in holidays), default=rotation.start.year)

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from core.errors import OncallError
 from core.timefmt import local_date, local_midnight
-from schedules.availability import time_off, unavailable
+from schedules.availability import overlaps, time_off, unavailable
 from schedules.calendar import Rotation
 from schedules.fairness import FairnessReport, evaluate
 from schedules.generate import HORIZON_WEEKS, fill_past, last_stored_index, rotation_of
@@ -58,6 +58,12 @@ class Horizon:
     def indexes(self) -> range:
         return range(self.first, self.first + self.count)
 
+    @property
+    def span(self) -> tuple[datetime, datetime]:
+        """From the first shift's start to the last one's end, UTC."""
+        rotation = rotation_of(self.team)
+        return rotation.window(self.first)[0], rotation.window(self.first + self.count - 1)[1]
+
 
 @dataclass(frozen=True)
 class Change:
@@ -85,7 +91,7 @@ def build_problem(session: Session, horizon: Horizon, now: datetime) -> tuple[Pr
     members = _members(session, team, fixed.values())
     member_ids = {member.id for member in members}
     slots = tuple(Slot(rotation.local_start_day(i), rotation.days(i)) for i in horizon.indexes)
-    away = unavailable(session, members, [rotation.touched_days(i) for i in horizon.indexes])
+    away = unavailable(session, members, rotation, horizon.indexes)
     for member in members:  # someone who left still holds their frozen weeks: not a conflict
         if not member.active:
             away[member.id] = frozenset(i for i in away[member.id] if member.id not in fixed.get(i, ()))
@@ -163,8 +169,7 @@ def fairness(session: Session, horizon: Horizon, now: datetime) -> FairnessRepor
 
 
 def _stored_shifts(session: Session, team: Team, rotation: Rotation, horizon: Horizon) -> dict[int, Shift]:
-    first_start, _ = rotation.window(horizon.first)
-    _, last_end = rotation.window(horizon.first + horizon.count - 1)
+    first_start, last_end = horizon.span
     query = select(Shift).where(Shift.team_id == team.id, col(Shift.start) >= first_start, col(Shift.start) < last_end)
     return {rotation.index_at(shift.start) - horizon.first: shift for shift in session.exec(query)}
 
@@ -314,7 +319,7 @@ def _check_new_time_off(
     if last_day < today:
         raise OncallError(f"{first_day} to {last_day} is already over (today is {today} in {team.timezone})")
     for off in time_off(session, [member.id]):
-        if off.first_day <= last_day and off.last_day >= first_day:
+        if overlaps(off, (first_day, last_day)):
             raise OncallError(
                 f"{member.name} is already away {off.first_day} to {off.last_day}"
                 f"{f' ({off.reason})' if off.reason else ''}: book only the days not covered"
@@ -351,18 +356,17 @@ def extend(session: Session, team: Team, now: datetime) -> str | None:
     rotation = rotation_of(team)
     last = last_stored_index(session, team)
     missing_from = 0 if last is None else last + 1
-    upcoming = max(0, rotation.index_at(now) + 1)
-    fill_past(session, team, range(missing_from, upcoming), now)
-    first, final = max(0, rotation.index_at(now)), rotation.index_at(now + timedelta(weeks=HORIZON_WEEKS))
-    if final < max(missing_from, upcoming):
-        return None
+    fill_past(session, team, range(missing_from, rotation.index_at(now) + 1), now)
+    if rotation.index_at(now + timedelta(weeks=HORIZON_WEEKS)) < missing_from:
+        return None  # a year is stored (or the rotation starts later than a year from now)
+    horizon = year_ahead(session, team, now)
     try:
-        generate(session, Horizon(team, first, final - first + 1), now)
+        generate(session, horizon, now)
         return None
     except ScheduleInfeasible as refused:
-        if refused.first is not None and refused.first > first:
+        if refused.first is not None and refused.first > horizon.first:
             try:
-                generate(session, Horizon(team, first, refused.first - first), now)
+                generate(session, Horizon(team, horizon.first, refused.first - horizon.first), now)
             except ScheduleInfeasible as again:
                 return str(again)
         return str(refused)
