@@ -32,12 +32,12 @@ from waitress.server import TcpWSGIServer, create_server
 from bot.bolt_fix import FormSafeRequestHandler
 from bot.server import http_app
 from core.clock import fixed_clock
-from core.runtime import open_runtime
 from core.settings import Settings
 from schedules.calendar import Rotation
 from storage.db import make_engine
 from storage.models import Member, Shift, Team
 from tests.slack_fake import BOT_TOKEN, SIGNING_SECRET, FakeSlack, post, slash_command
+from usecases.runtime import open_runtime
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 MEMBERS_PER_TEAM = 4

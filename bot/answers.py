@@ -11,10 +11,10 @@ from sqlmodel import Session, select
 
 from bot import blocks
 from bot.blocks import Message
+from bot.mrkdwn import escape_mrkdwn
 from bot.parsing import Away, Fairness, Help, MentionRequest, Next, Now, RunbookList, Schedule, ShowRunbook, Who
 from catalog.queries import PipelineNotFound, SeveralPipelines, active_pipelines, pipeline_info
 from core.errors import OncallError
-from core.text import escape_mrkdwn
 from runbooks.lookup import owners_view, runbook_view
 from schedules import planner
 from schedules.annotations import shift_notes

@@ -13,7 +13,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.listeners import register_listeners
 from bot.services import CONTEXT_KEY, Services
-from core.runtime import Runtime
+from usecases.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

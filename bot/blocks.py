@@ -22,13 +22,14 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import ids
-from bot.mrkdwn import SECTION_LIMIT, chunks, to_mrkdwn
-from catalog.queries import Person, PipelineInfo
+from bot.mrkdwn import SECTION_LIMIT, chunks, escape_mrkdwn, to_mrkdwn
+from catalog.queries import PipelineInfo
 from catalog.search import Candidate
-from core.text import counted, escape_mrkdwn
+from core.text import counted
 from core.timefmt import format_local
 from runbooks.lookup import OwnersView, RunbookView
 from schedules.fairness import FairnessReport
+from schedules.people import Person
 from schedules.planner import FROZEN, TimeOffResult
 from schedules.queries import OnCall
 from schedules.report import fairness_table

@@ -3,9 +3,17 @@
 import re
 from collections.abc import Iterator
 
-from core.text import escape_mrkdwn
-
 SECTION_LIMIT = 3000  # characters in one section block's text
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Escape the three characters Slack treats as control sequences.
+
+    With `<`, `>` and `&` escaped, `<!channel>`, `<!here>` or `<@U123>` typed by a user are
+    shown literally and never ping anyone.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")

@@ -15,9 +15,9 @@ from slack_bolt import App
 
 from bot.app import build_app
 from bot.bolt_fix import FormSafeRequestHandler
-from core.runtime import Runtime, open_runtime
 from core.settings import Settings, require
 from storage.db import ping
+from usecases.runtime import Runtime, open_runtime
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment

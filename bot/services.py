@@ -8,8 +8,8 @@ from sqlmodel import Session
 
 from bot.users import TimezoneCache
 from catalog.queries import resolve_team
-from core.runtime import Runtime
 from storage.models import Team
+from usecases.runtime import Runtime
 
 CONTEXT_KEY = "oncall"
 

@@ -10,21 +10,8 @@ from catalog.search import Candidate, search
 from catalog.sync import current_owners
 from core.errors import Ambiguous, NotFound
 from core.timefmt import local_date
+from schedules.people import Person
 from storage.models import Member, Pipeline, Team
-
-
-@dataclass(frozen=True)
-class Person:
-    """A member as the front ends show them."""
-
-    id: str
-    name: str
-    slack_id: str
-    timezone: str
-
-    @classmethod
-    def of(cls, member: Member) -> "Person":
-        return cls(member.id, member.name, member.slack_id, member.timezone)
 
 
 @dataclass(frozen=True)

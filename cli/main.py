@@ -14,7 +14,6 @@ from catalog.loader import load_catalog
 from catalog.queries import resolve_team
 from cli import render
 from core.errors import OncallError
-from core.runtime import Runtime, open_runtime, sync_team_file
 from core.settings import MissingSetting, Settings
 from core.text import counted
 from core.timefmt import local_date, local_midnight
@@ -27,6 +26,7 @@ from schedules.queries import next_on_call, on_call_at, shifts_between
 from schedules.report import fairness_table
 from storage.db import session_scope
 from storage.models import Member, Team
+from usecases.runtime import Runtime, open_runtime, sync_team_file
 
 app = typer.Typer(
     help="On-call schedules and run books for a data team.",

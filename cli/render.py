@@ -5,13 +5,14 @@ from datetime import datetime
 from typing import Any
 
 from catalog.owners import AppliedOwners, OwnersPlan
-from catalog.queries import Person, PipelineInfo
+from catalog.queries import PipelineInfo
 from catalog.rotation import AUDIENCE_WEIGHT, PRIMARY_WEIGHT, SECONDARY_WEIGHT
 from core.text import counted
 from core.texttable import table
 from core.timefmt import format_local, format_local_with_year
 from schedules.fairness import EXACT_LIMITS, FairnessReport
 from schedules.holiday_plan import HolidayPlan
+from schedules.people import Person
 from schedules.planner import FROZEN, Change, Horizon, TimeOffResult
 from schedules.queries import OnCall
 

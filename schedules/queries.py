@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from catalog.queries import Person
+from schedules.people import Person
 from storage.models import Member, Shift, Team
 
 

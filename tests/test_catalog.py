@@ -27,12 +27,12 @@ from sqlmodel import SQLModel, col, select
 from catalog.loader import CatalogError, load_catalog
 from catalog.search import Candidate, SearchResult, normalise, search
 from catalog.sync import SyncReport, sync_catalog
-from core.runtime import Runtime, sync_team_file
 from schedules.calendar import Rotation
 from schedules.generate import HORIZON_WEEKS
 from storage.db import make_engine, session_scope
 from storage.models import Member, Ownership, Pipeline, Shift, Team, TimeOff
 from tests.conftest import NOW, REPO, TEAM_FILE
+from usecases.runtime import Runtime, sync_team_file
 
 Edit = Callable[[dict[str, Any]], None]
 Dump = dict[str, list[tuple[Any, ...]]]

@@ -11,7 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import Session, col, select, update
 
-from core.runtime import Runtime
 from schedules import planner
 from schedules.generate import rotation_of
 from schedules.holiday_plan import shift_of
@@ -20,6 +19,7 @@ from storage.db import session_scope
 from storage.models import HolidayAssignment, Shift, Team
 from tests.conftest import NOW
 from tests.test_cli import ok
+from usecases.runtime import Runtime
 
 MEMBERS = ("alice", "bob", "charlie", "dana")
 NEW_YORK = ZoneInfo("America/New_York")

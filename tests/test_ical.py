@@ -12,7 +12,6 @@ from sqlmodel import Session, select
 
 from catalog.queries import resolve_team
 from core.errors import OncallError
-from core.runtime import Runtime
 from schedules import planner
 from schedules.ical import export_calendar, group_holidays, weeks_span
 from schedules.queries import OnCall, shifts_between
@@ -20,6 +19,7 @@ from storage.db import session_scope
 from storage.models import Member, Shift, Team, TimeOff
 from tests.conftest import NOW
 from tests.test_cli import ok, oncall
+from usecases.runtime import Runtime
 
 NEW_YORK = ZoneInfo("America/New_York")
 FIRST = date(2026, 12, 1)  # NOW's local day: the default `--from`

@@ -24,12 +24,12 @@ from catalog.owners import Quarter
 from catalog.rotation import Owners, PipelineSpec
 from catalog.sync import current_owners, sync_catalog
 from core.errors import OncallError
-from core.runtime import Runtime
 from runbooks.lookup import owners_view, runbook_view
 from storage.db import session_scope
 from storage.models import Ownership, Pipeline, Team
 from tests.conftest import NOW, TEAM_FILE
 from tests.test_cli import clean_env, ok, oncall
+from usecases.runtime import Runtime
 
 NEW_YORK = ZoneInfo("America/New_York")
 MEMBERS = ("alice", "bob", "charlie", "dana")

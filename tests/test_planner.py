@@ -16,7 +16,6 @@ from catalog.loader import load_catalog
 from catalog.sync import sync_catalog
 from core.clock import fixed_clock
 from core.errors import OncallError
-from core.runtime import Runtime, open_runtime
 from schedules import planner
 from schedules.generate import rotation_of
 from schedules.planner import ScheduleInfeasible
@@ -24,6 +23,7 @@ from storage.db import session_scope
 from storage.models import HolidayAssignment, Shift, Team
 from tests.conftest import NOW, TEAM_FILE, make_settings, time_off_conflicts
 from tests.test_catalog import drop_dana, write_variant
+from usecases.runtime import Runtime, open_runtime
 
 MEMBERS = ("alice", "bob", "charlie", "dana")  # rotation order in team.yaml
 
@@ -196,7 +196,7 @@ def test_an_unstaffable_week_at_the_horizon_is_logged_and_the_schedule_stops_bef
         for member in ("alice", "bob", "charlie"):
             planner.record_time_off(session, member, beyond, beyond + timedelta(days=6), "offsite", NOW)
     before = _shifts(runtime)
-    with caplog.at_level(logging.ERROR, logger="core.runtime"):
+    with caplog.at_level(logging.ERROR, logger="usecases.runtime"):
         later = _opened(database_url, NOW + timedelta(weeks=8))
     assert "2028-01-03 to 2028-01-17" in caplog.text and "only dana is available" in caplog.text
     after = _shifts(later)

@@ -15,12 +15,12 @@ from sqlalchemy.exc import StatementError
 from sqlmodel import Session, col, select
 
 from catalog.queries import resolve_team
-from core.runtime import Runtime
 from schedules.calendar import Rotation
 from schedules.queries import next_on_call, on_call_at, shifts_between
 from storage.db import session_scope
 from storage.models import Announcement, Member, Shift, Team
 from tests.conftest import NOW
+from usecases.runtime import Runtime
 
 NEW_YORK = ZoneInfo("America/New_York")
 EXAMPLE = Rotation(start=date(2026, 1, 5), shift_days=7, handoff_time=time(10, 0), timezone="America/New_York")
