@@ -34,6 +34,7 @@ from bot.server import http_app
 from core.clock import fixed_clock
 from core.settings import Settings
 from schedules.calendar import Rotation
+from storage import schema
 from storage.db import make_engine
 from storage.models import Member, Shift, Team
 from tests.slack_fake import BOT_TOKEN, SIGNING_SECRET, FakeSlack, post, slash_command
@@ -47,7 +48,9 @@ def populate(database_url: str, teams: int, years: int) -> None:
     """`teams` teams of four, each with `years` of weekly shifts centred on NOW."""
     engine = make_engine(database_url)
     SQLModel.metadata.drop_all(engine)
-    SQLModel.metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    schema.upgrade(engine)
     start = date(NOW.year - years // 2, 1, 4)
     start -= timedelta(days=start.weekday())
     rotation = Rotation(start, 7, clock_time(10), "America/New_York")

@@ -5,7 +5,6 @@ what to say. Domain errors propagate to the app's single error handler.
 """
 
 from collections.abc import Callable
-from datetime import datetime
 
 from sqlmodel import Session, select
 
@@ -20,12 +19,16 @@ from schedules import planner
 from schedules.annotations import shift_notes
 from schedules.queries import next_on_call, on_call_at, shifts_between
 from storage.models import Member, Team
+from usecases import time_off
+from usecases.audit import Actor
+from usecases.runtime import Runtime
 
 
 def answer(
-    session: Session, request: MentionRequest, team: Team, now: datetime, viewer_tz: str, user_id: str
+    session: Session, request: MentionRequest, team: Team, runtime: Runtime, viewer_tz: str, user_id: str
 ) -> list[Message]:
     """The messages answering `request` (several only for long run books)."""
+    now = runtime.clock()
     match request:
         case Now():
             return [blocks.now_message(on_call_at(session, team, now), viewer_tz)]
@@ -35,7 +38,7 @@ def answer(
             shifts = shifts_between(session, team, now, weeks)
             return [blocks.schedule_message(shifts, viewer_tz, shift_notes(session, team, shifts))]
         case Away():
-            return [_record_away(session, request, team, now, user_id, viewer_tz)]
+            return [_record_away(session, request, team, runtime, user_id, viewer_tz)]
         case Fairness():
             horizon = planner.fairness_horizon(session, team, now)
             report = planner.fairness(session, horizon, now)
@@ -66,14 +69,16 @@ def _or_choices(build: Callable[[], list[Message]]) -> list[Message]:
         return [blocks.pipeline_choices_message(intro, missing.suggestions)]
 
 
-def _record_away(session: Session, request: Away, team: Team, now: datetime, user_id: str, viewer_tz: str) -> Message:
+def _record_away(
+    session: Session, request: Away, team: Team, runtime: Runtime, user_id: str, viewer_tz: str
+) -> Message:
     """Book the asker's own time off (the Slack user id decides who; nothing typed can)."""
     member = session.exec(
         select(Member).where(Member.team_id == team.id, Member.slack_id == user_id, Member.active)
     ).first()
     if member is None:
         raise OncallError(f"you are not on the {team.name} rotation, so there is no time off to book")
-    result = planner.record_time_off(session, member.id, request.first, request.last, request.reason, now)
-    session.commit()
+    actor = Actor.slack(user_id, member.id)
+    result = time_off.book(runtime, actor, member.id, request.first, request.last, request.reason)
     names = {m.id: m.name for m in session.exec(select(Member).where(Member.team_id == team.id))}
     return blocks.away_message(member.name, request.first, request.last, result, names, viewer_tz)

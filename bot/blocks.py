@@ -28,9 +28,10 @@ from catalog.search import Candidate
 from core.text import counted
 from core.timefmt import format_local
 from runbooks.lookup import OwnersView, RunbookView
+from schedules.absences import TimeOffResult
 from schedules.fairness import FairnessReport
 from schedules.people import Person
-from schedules.planner import FROZEN, TimeOffResult
+from schedules.planner import FROZEN
 from schedules.queries import OnCall
 from schedules.report import fairness_table
 

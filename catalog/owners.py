@@ -43,9 +43,10 @@ from catalog.sync import current_owners
 from core.errors import OncallError
 from core.timefmt import local_date
 from schedules.generate import active_members
+from storage.enums import OwnershipOrigin
 from storage.models import Ownership, Pipeline, Team
 
-ORIGIN = "rotation"
+ORIGIN = OwnershipOrigin.ROTATION
 _QUARTER = re.compile(r"([0-9]{4})\s*-?\s*Q([1-4])", re.IGNORECASE)
 
 
@@ -223,6 +224,7 @@ def apply(session: Session, team: Team, quarter: Quarter, now: datetime) -> Appl
                 secondary_id=row.secondary,
                 origin=ORIGIN,
                 quarter=quarter.label,
+                created_at=now,
             )
         )
     session.flush()

@@ -15,6 +15,7 @@ from catalog.schema import CatalogFile, MemberEntry, PipelineEntry, TeamEntry
 from core.timefmt import local_date
 from schedules import planner
 from schedules.generate import active_members
+from storage.enums import OwnershipOrigin, TimeOffOrigin
 from storage.models import Member, Ownership, Pipeline, Team, TimeOff
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -26,6 +27,7 @@ class SyncReport:
 
     changes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # accepted, but someone must act
+    shift_changes: dict[str, list[planner.Change]] = field(default_factory=dict)  # by team, for the audit
 
     @property
     def changed(self) -> bool:
@@ -47,11 +49,11 @@ def _sync_team(session: Session, entry: TeamEntry, now: datetime, report: SyncRe
     time_off_changed = False
     for position, member in enumerate(entry.members):
         _upsert(session, Member, member.id, _member_values(team.id, position, member), report)
-        time_off_changed |= _sync_time_off(session, member, report)
+        time_off_changed |= _sync_time_off(session, member, report, now)
     removed = [member_id for member_id in members_before if member_id not in {m.id for m in entry.members}]
     for position, pipeline in enumerate(entry.pipelines):
         _upsert(session, Pipeline, pipeline.id, _pipeline_values(team.id, position, pipeline), report)
-        _sync_catalog_ownership(session, team, pipeline, report)
+        _sync_catalog_ownership(session, team, pipeline, report, now)
     _retire_pipelines(session, team.id, {pipeline.id for pipeline in entry.pipelines}, report)
     _retire_members(session, removed, local_date(now, team.timezone), report)
     session.flush()
@@ -62,12 +64,14 @@ def _reschedule(session: Session, team: Team, now: datetime, inputs_changed: boo
     """Keep the schedule true to the file: when members or time off changed, move planned
     major holidays off whoever can no longer take them and re-plan the stored future
     (frozen and swapped shifts stay); then plan up to the horizon."""
+    changes: list[planner.Change] = []
     if inputs_changed:
         moved, changes = planner.replan(session, team, now)
         report.changes.extend(f"team {team.id}: holiday rotation {line}" for line in moved)
         if changes:
             report.changes.append(f"team {team.id}: schedule regenerated, {len(changes)} shifts changed")
-    stopped = planner.extend(session, team, now)
+    extended, stopped = planner.extend(session, team, now)
+    report.shift_changes[team.id] = changes + extended
     if stopped:
         report.warnings.append(f"team {team.id}: the schedule stops just before an unstaffable week: {stopped}")
 
@@ -132,11 +136,13 @@ def _pipeline_values(team_id: str, position: int, entry: PipelineEntry) -> dict[
     }
 
 
-def _sync_time_off(session: Session, entry: MemberEntry, report: SyncReport) -> bool:
+def _sync_time_off(session: Session, entry: MemberEntry, report: SyncReport, now: datetime) -> bool:
     """Catalog time off is replaced wholesale; ad hoc time off (`oncall away`) is kept.
     Returns whether anything changed."""
     wanted = {(item.first_day, item.last_day, item.reason) for item in entry.time_off}
-    stored = session.exec(select(TimeOff).where(TimeOff.member_id == entry.id, TimeOff.origin == "catalog")).all()
+    stored = session.exec(
+        select(TimeOff).where(TimeOff.member_id == entry.id, TimeOff.origin == TimeOffOrigin.CATALOG)
+    ).all()
     have = {(row.first_day, row.last_day, row.reason): row for row in stored}
     for key, row in have.items():
         if key not in wanted:
@@ -144,16 +150,25 @@ def _sync_time_off(session: Session, entry: MemberEntry, report: SyncReport) -> 
             report.changes.append(f"member {entry.id}: time off {key[0]}..{key[1]} removed")
     for first_day, last_day, reason in sorted(wanted - have.keys()):
         session.add(
-            TimeOff(member_id=entry.id, first_day=first_day, last_day=last_day, reason=reason, origin="catalog")
+            TimeOff(
+                member_id=entry.id,
+                first_day=first_day,
+                last_day=last_day,
+                reason=reason,
+                origin=TimeOffOrigin.CATALOG,
+                created_at=now,
+            )
         )
         report.changes.append(f"member {entry.id}: time off {first_day}..{last_day} added")
     return bool(have.keys() ^ wanted)
 
 
-def _sync_catalog_ownership(session: Session, team: Team, entry: PipelineEntry, report: SyncReport) -> None:
+def _sync_catalog_ownership(
+    session: Session, team: Team, entry: PipelineEntry, report: SyncReport, now: datetime
+) -> None:
     """The catalog's owners hold from the rotation start; quarterly rotations add later rows."""
     row = session.exec(
-        select(Ownership).where(Ownership.pipeline_id == entry.id, Ownership.origin == "catalog")
+        select(Ownership).where(Ownership.pipeline_id == entry.id, Ownership.origin == OwnershipOrigin.CATALOG)
     ).first()
     if row is None:
         session.add(
@@ -162,6 +177,7 @@ def _sync_catalog_ownership(session: Session, team: Team, entry: PipelineEntry, 
                 effective_from=team.rotation_start,
                 primary_id=entry.primary,
                 secondary_id=entry.secondary,
+                created_at=now,
             )
         )
         return

@@ -1,22 +1,22 @@
 """`oncall`: the terminal front end. Each command parses, calls the core, prints."""
 
-import json
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from catalog import owners as ownership
 from catalog.loader import load_catalog
 from catalog.queries import resolve_team
-from cli import render
+from cli import audit, render, time_off
+from cli.common import FromOption, JsonOption, TeamOption, app, day, emit, names, start_runtime
 from core.errors import OncallError
 from core.settings import MissingSetting, Settings
 from core.text import counted
-from core.timefmt import local_date, local_midnight
+from core.timefmt import local_midnight
 from runbooks.document import available_runbooks
 from runbooks.lint import check_runbooks
 from runbooks.lookup import owners_view, runbook_view
@@ -24,51 +24,35 @@ from schedules import planner
 from schedules.annotations import shift_notes
 from schedules.queries import next_on_call, on_call_at, shifts_between
 from schedules.report import fairness_table
-from storage.db import session_scope
-from storage.models import Member, Team
-from usecases.runtime import Runtime, open_runtime, sync_team_file
-
-app = typer.Typer(
-    help="On-call schedules and run books for a data team.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-
-TeamOption = Annotated[str | None, typer.Option("--team", help="Team id (needed only with several teams).")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-FromOption = Annotated[datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (team time).")]
-
-
-def _runtime() -> Runtime:
-    return open_runtime(Settings())
-
-
-def _emit(payload: Any) -> None:
-    typer.echo(json.dumps(payload, indent=2))
+from storage.enums import FrontEnd
+from storage.models import Team
+from usecases import planning
+from usecases.audit import Actor
+from usecases.runtime import Runtime, open_runtime
 
 
 @app.command()
 def now(team: TeamOption = None, as_json: JsonOption = False) -> None:
     """Who is on call right now."""
-    runtime = _runtime()
+    runtime = start_runtime()
     with runtime.session() as session:
         the_team = resolve_team(session, team)
         shift = on_call_at(session, the_team, runtime.clock())
     if shift is None:
         raise OncallError(f"nobody is on call for {the_team.id} right now: run `oncall sync`")
-    _emit(render.now_json(shift)) if as_json else typer.echo(render.now_text(shift))
+    emit(render.now_json(shift)) if as_json else typer.echo(render.now_text(shift))
 
 
 @app.command(name="next")
 def next_(team: TeamOption = None, as_json: JsonOption = False) -> None:
     """Who takes over at the next handoff."""
-    runtime = _runtime()
+    runtime = start_runtime()
     with runtime.session() as session:
         the_team = resolve_team(session, team)
         shift = next_on_call(session, the_team, runtime.clock())
     if shift is None:
         raise OncallError(f"no shift is scheduled after the current one for {the_team.id}")
-    _emit(render.now_json(shift)) if as_json else typer.echo(render.now_text(shift, "Next on call"))
+    emit(render.now_json(shift)) if as_json else typer.echo(render.now_text(shift, "Next on call"))
 
 
 @app.command()
@@ -79,7 +63,7 @@ def schedule(
     as_json: JsonOption = False,
 ) -> None:
     """The coming shifts."""
-    runtime = _runtime()
+    runtime = start_runtime()
     with runtime.session() as session:
         the_team = resolve_team(session, team)
         begin = runtime.clock() if start is None else local_midnight(start.date(), the_team.timezone)
@@ -87,7 +71,7 @@ def schedule(
         notes = shift_notes(session, the_team, shifts)
     if as_json:
         rows = [render.shift_json(shift) | {"notes": list(note)} for shift, note in zip(shifts, notes, strict=True)]
-        _emit({"team": the_team.id, "shifts": rows})
+        emit({"team": the_team.id, "shifts": rows})
     else:
         typer.echo(render.schedule_text(shifts, notes))
         short = render.schedule_end_note(shifts, begin + timedelta(weeks=weeks), the_team.timezone)
@@ -106,10 +90,10 @@ def export_ical(
     """An iCalendar file of shifts, public holidays and time off, for Google Calendar or Outlook."""
     from schedules import ical  # icalendar costs ~45 ms to import: only this command pays it
 
-    runtime = _runtime()
+    runtime = start_runtime()
     with runtime.session() as session:
         the_team = resolve_team(session, team)
-        first, last = ical.weeks_span(_day(start, the_team.timezone, runtime), weeks, the_team.timezone)
+        first, last = ical.weeks_span(day(start, the_team.timezone, runtime), weeks, the_team.timezone)
         calendar = ical.build_calendar(ical.read_content(session, the_team, first, last, member), runtime.clock())
     if out is None:
         typer.echo(calendar.to_ical(), nl=False)
@@ -130,19 +114,13 @@ def generate(
     ] = None,
 ) -> None:
     """Write the fair schedule (past, frozen and swapped shifts are kept) and show what changed."""
-    runtime = _runtime()
-    with session_scope(runtime.engine) as session:
-        the_team = resolve_team(session, team)
-        if start is None and weeks is None:
-            horizon = planner.year_ahead(session, the_team, runtime.clock())
-        else:
-            horizon = planner.horizon_from(the_team, _day(start, the_team.timezone, runtime), weeks or 52)
-        changes = planner.generate(session, horizon, runtime.clock())
-        report = planner.fairness(session, horizon, runtime.clock())
-        names = _names(session, the_team.id)
-    typer.echo(render.changes_text(changes, the_team.timezone, names))
-    verdict = "every metric at its limit" if report.at_limit() else "see `oncall fairness`"
-    typer.echo(f"Fairness over {counted(horizon.count, 'week')}: {verdict}.")
+    runtime = start_runtime()
+    done = planning.generate(runtime, Actor.terminal(), team, start.date() if start else None, weeks)
+    with runtime.session() as session:
+        people = names(session, done.team.id)
+    typer.echo(render.changes_text(done.changes, done.team.timezone, people))
+    verdict = "every metric at its limit" if done.report.at_limit() else "see `oncall fairness`"
+    typer.echo(f"Fairness over {counted(done.horizon.count, 'week')}: {verdict}.")
 
 
 @app.command()
@@ -155,31 +133,15 @@ def fairness(
     as_json: JsonOption = False,
 ) -> None:
     """How evenly the schedule shares the load, next to the best these inputs allow."""
-    runtime = _runtime()
+    runtime = start_runtime()
     with runtime.session() as session:
         the_team = resolve_team(session, team)
         horizon = _measured(session, the_team, start, weeks, runtime)
         report = planner.fairness(session, horizon, runtime.clock())
     if as_json:
-        _emit(render.fairness_json(report, horizon))
+        emit(render.fairness_json(report, horizon))
     else:
         typer.echo(f"{render.fairness_heading(horizon)}\n\n{fairness_table(report)}")
-
-
-@app.command()
-def away(
-    member: Annotated[str, typer.Argument(help="Member id.")],
-    first_day: Annotated[datetime, typer.Argument(formats=["%Y-%m-%d"], help="First day away.")],
-    last_day: Annotated[datetime, typer.Argument(formats=["%Y-%m-%d"], help="Last day away (included).")],
-    reason: Annotated[str, typer.Option(help="Shown to the team.")] = "",
-) -> None:
-    """Record time off, then regenerate the affected future and show what changed."""
-    runtime = _runtime()
-    with session_scope(runtime.engine) as session:
-        result = planner.record_time_off(session, member, first_day.date(), last_day.date(), reason, runtime.clock())
-        names = _names(session, result.team.id)
-    typer.echo(f"Recorded: {member} away {first_day:%Y-%m-%d} to {last_day:%Y-%m-%d}.")
-    typer.echo(render.time_off_text(result, names))
 
 
 holidays_app = typer.Typer(help="The separate rotation for major holidays.", no_args_is_help=True)
@@ -193,14 +155,13 @@ def holidays_plan(
     replan: Annotated[bool, typer.Option("--replan", help="Plan again (frozen holidays keep their member).")] = False,
 ) -> None:
     """Assign the year's major holidays (rotating year over year), then fit the schedule to them."""
-    runtime = _runtime()
-    with session_scope(runtime.engine) as session:
-        the_team = resolve_team(session, team)
-        plan, changes = planner.plan_holidays(session, the_team, year, runtime.clock(), replan)
-        names = _names(session, the_team.id)
-    typer.echo(render.holiday_plan_text(plan, names))
+    runtime = start_runtime()
+    the_team, plan, changes = planning.plan_holidays(runtime, Actor.terminal(), team, year, replan)
+    with runtime.session() as session:
+        people = names(session, the_team.id)
+    typer.echo(render.holiday_plan_text(plan, people))
     if plan.created:
-        typer.echo(render.changes_text(changes, the_team.timezone, names))
+        typer.echo(render.changes_text(changes, the_team.timezone, people))
 
 
 def _measured(
@@ -209,21 +170,13 @@ def _measured(
     """The period asked for, else `planner.fairness_horizon`."""
     if start is None and weeks is None:
         return planner.fairness_horizon(session, team, runtime.clock())
-    return planner.horizon_from(team, _day(start, team.timezone, runtime), weeks or 52)
-
-
-def _day(start: datetime | None, timezone: str, runtime: Runtime) -> date:
-    return start.date() if start is not None else local_date(runtime.clock(), timezone)
-
-
-def _names(session: Session, team_id: str) -> dict[str, str]:
-    return {m.id: m.name for m in session.exec(select(Member).where(Member.team_id == team_id))}
+    return planner.horizon_from(team, day(start, team.timezone, runtime), weeks or 52)
 
 
 @app.command()
 def who(pipeline: Annotated[list[str], typer.Argument(help="Pipeline id or words from its name.")]) -> None:
     """Who owns a pipeline, and who is on call for its team."""
-    runtime = _runtime()
+    runtime = start_runtime()
     with runtime.session() as session:
         view = owners_view(session, " ".join(pipeline), runtime.clock())
     typer.echo(render.owners_text(view.info, view.on_call))
@@ -238,7 +191,7 @@ def runbook(
     if check:
         _check_runbooks()
         return
-    runtime = _runtime()
+    runtime = start_runtime()
     with runtime.session() as session:
         if not name:
             typer.echo("\n".join(available_runbooks()))
@@ -273,8 +226,7 @@ def sync(
     """Load the team file into the database (safe to repeat)."""
     settings = Settings() if file is None else Settings(oncall_team_file=file)
     runtime = open_runtime(settings)
-    with session_scope(runtime.engine) as session:
-        report = sync_team_file(runtime, session)
+    report = planning.sync(runtime, Actor(FrontEnd.TEAM_FILE, str(settings.oncall_team_file)))
     typer.echo("\n".join(report.changes) if report.changed else "Already up to date: nothing changed.")
     for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
@@ -292,28 +244,23 @@ QuarterOption = Annotated[
 def owners_propose(quarter: QuarterOption = None, team: TeamOption = None) -> None:
     """Propose the quarter's primary and secondary for every pipeline, with loads (writes nothing)."""
     chosen = ownership.Quarter.parse(quarter) if quarter is not None else None  # bad input fails before any I/O
-    runtime = _runtime()
+    runtime = start_runtime()
     with runtime.session() as session:
         the_team = resolve_team(session, team)
-        plan = ownership.propose(session, the_team, _quarter_or_next(chosen, the_team, runtime))
-        names = _names(session, the_team.id)
-    typer.echo(render.owners_plan_text(plan, names))
+        plan = ownership.propose(session, the_team, chosen or ownership.next_quarter(the_team, runtime.clock()))
+        people = names(session, the_team.id)
+    typer.echo(render.owners_plan_text(plan, people))
 
 
 @owners_app.command("apply")
 def owners_apply(quarter: QuarterOption = None, team: TeamOption = None) -> None:
     """Write the proposal, in force from the quarter's first day; earlier owners stay as history."""
     chosen = ownership.Quarter.parse(quarter) if quarter is not None else None  # bad input fails before any I/O
-    runtime = _runtime()
-    with session_scope(runtime.engine) as session:
-        the_team = resolve_team(session, team)
-        result = ownership.apply(session, the_team, _quarter_or_next(chosen, the_team, runtime), runtime.clock())
-        names = _names(session, the_team.id)
-    typer.echo(render.owners_applied_text(result, names))
-
-
-def _quarter_or_next(chosen: ownership.Quarter | None, team: Team, runtime: Runtime) -> ownership.Quarter:
-    return chosen or ownership.next_quarter(team, runtime.clock())
+    runtime = start_runtime()
+    the_team, result = planning.apply_owners(runtime, Actor.terminal(), team, chosen)
+    with runtime.session() as session:
+        people = names(session, the_team.id)
+    typer.echo(render.owners_applied_text(result, people))
 
 
 @app.command()
@@ -324,6 +271,9 @@ def serve(
     from bot.server import serve as run_server
 
     run_server(Settings(), port)
+
+
+COMMAND_MODULES = (audit, time_off)  # each registers its commands on `app` when imported
 
 
 def main() -> None:

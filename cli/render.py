@@ -10,11 +10,14 @@ from catalog.rotation import AUDIENCE_WEIGHT, PRIMARY_WEIGHT, SECONDARY_WEIGHT
 from core.text import counted
 from core.texttable import table
 from core.timefmt import format_local, format_local_with_year
+from schedules.absences import TimeOffResult
 from schedules.fairness import EXACT_LIMITS, FairnessReport
 from schedules.holiday_plan import HolidayPlan
 from schedules.people import Person
-from schedules.planner import FROZEN, Change, Horizon, TimeOffResult
+from schedules.planner import FROZEN, Change, Horizon
 from schedules.queries import OnCall
+from storage.enums import ShiftOrigin
+from storage.models import AuditEntry, TimeOff
 
 
 def person_json(person: Person) -> dict[str, str]:
@@ -57,7 +60,7 @@ def schedule_text(shifts: Sequence[OnCall], notes: Sequence[Sequence[str]]) -> s
             format_local(shift.end, tz),
             shift.primary.name,
             shift.secondary.name,
-            "" if shift.origin == "rotation" else shift.origin,
+            "" if shift.origin == ShiftOrigin.ROTATION else shift.origin,
         ]
         for shift in shifts
     ]
@@ -140,6 +143,42 @@ def time_off_text(result: TimeOffResult, names: dict[str, str]) -> str:
         for start, role in result.still_on_call
     )
     return "\n".join(lines)
+
+
+def bookings_text(bookings: Sequence[TimeOff], names: dict[str, str]) -> str:
+    """`oncall away --list`: one line a booking, with the id `--cancel` takes."""
+    if not bookings:
+        return "No upcoming time off."
+    rows = [
+        [f"#{off.id}", names.get(off.member_id, off.member_id), str(off.first_day), str(off.last_day), off.reason]
+        for off in bookings
+    ]
+    return table(["id", "member", "from", "to (included)", "reason"], rows)
+
+
+def audit_text(rows: Sequence[AuditEntry], timezone: str) -> str:
+    """`oncall audit`: oldest first; shift moves indented under the change that caused them."""
+    if not rows:
+        return "Nothing recorded."
+    lines = []
+    for row in rows:
+        indent = "    " if row.cause_id is not None else ""
+        lines.append(f"{indent}{format_local_with_year(row.at, timezone)}  {row.front_end} {row.actor}: {row.summary}")
+    return "\n".join(lines)
+
+
+def audit_json(row: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "at": row.at.isoformat(),
+        "front_end": str(row.front_end),
+        "actor": row.actor,
+        "action": str(row.action),
+        "member": row.member_id,
+        "summary": row.summary,
+        "details": row.details,
+        "cause": row.cause_id,
+    }
 
 
 def holiday_plan_text(plan: HolidayPlan, names: dict[str, str]) -> str:

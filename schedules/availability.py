@@ -38,7 +38,8 @@ def overlaps(off: TimeOff, days: Sequence[date]) -> bool:
 
 
 def time_off(session: Session, member_ids: Sequence[str]) -> list[TimeOff]:
-    """Every absence of `member_ids`, in one query."""
+    """Every absence of `member_ids` still booked (cancelled ones no longer count), in one query."""
     if not member_ids:
         return []
-    return list(session.exec(select(TimeOff).where(col(TimeOff.member_id).in_(member_ids))))
+    query = select(TimeOff).where(col(TimeOff.member_id).in_(member_ids), col(TimeOff.cancelled_at).is_(None))
+    return list(session.exec(query))

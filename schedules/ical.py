@@ -32,6 +32,7 @@ from sqlmodel import Session, col, or_, select
 from core.errors import NotFound
 from core.timefmt import format_local_with_year, local, local_midnight
 from schedules.public_holidays import holidays_between
+from storage.enums import ShiftOrigin
 from storage.models import Member, Shift, Team, TimeOff
 
 PRODID = "-//oncall//export-ical//EN"
@@ -162,7 +163,12 @@ def _read_time_off(
     """Time off of `member_ids` touching the days first_day..last_day."""
     query = (
         select(TimeOff)
-        .where(col(TimeOff.member_id).in_(member_ids), TimeOff.last_day >= first_day, TimeOff.first_day <= last_day)
+        .where(
+            col(TimeOff.member_id).in_(member_ids),
+            col(TimeOff.cancelled_at).is_(None),
+            TimeOff.last_day >= first_day,
+            TimeOff.first_day <= last_day,
+        )
         .order_by(col(TimeOff.first_day), col(TimeOff.id))
     )
     return [
@@ -274,7 +280,7 @@ def _shift_description(
         f"{content.team_name}: {holder} is {role} on call; {other} is {other_role}.",
         f"Handoff {start}; next handoff {end} ({content.timezone}).",
     ]
-    if shift.origin != "rotation":
+    if shift.origin != ShiftOrigin.ROTATION:
         lines.append(f"Set by {shift.origin}.")
     return "\n".join(lines)
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from core.errors import OncallError
 from core.timefmt import local_date, local_midnight
-from schedules.availability import overlaps, time_off, unavailable
+from schedules.availability import unavailable
 from schedules.calendar import Rotation
 from schedules.fairness import FairnessReport, evaluate
 from schedules.generate import HORIZON_WEEKS, fill_past, last_stored_index, rotation_of
@@ -31,9 +31,10 @@ from schedules.holiday_plan import (
 )
 from schedules.public_holidays import own_holiday_days
 from schedules.solver import Assignment, History, Infeasible, Problem, Slot, solve, weekend_days
-from storage.models import Member, Shift, Team, TimeOff
+from storage.enums import ShiftOrigin
+from storage.models import Member, Shift, Team
 
-HUMAN_ORIGINS = ("swap", "override")
+HUMAN_ORIGINS = (ShiftOrigin.SWAP, ShiftOrigin.OVERRIDE)
 FROZEN = "regeneration keeps that shift (it has started, is inside the freeze window, or was agreed by hand)"
 
 
@@ -249,52 +250,6 @@ def _write(
     return changes
 
 
-@dataclass(frozen=True)
-class TimeOffResult:
-    team: Team
-    changes: list[Change]
-    holidays_moved: list[str]
-    still_on_call: list[tuple[datetime, str]]  # frozen shifts in the absence: (start, role)
-
-
-def _still_on_call(
-    session: Session, team: Team, member_id: str, first_day: date, last_day: date
-) -> list[tuple[datetime, str]]:
-    """Shifts overlapping the absence that still have the member: the frozen ones."""
-    begin = local_midnight(first_day, team.timezone)
-    end = local_midnight(last_day + timedelta(days=1), team.timezone)
-    query = select(Shift).where(Shift.team_id == team.id, col(Shift.start) < end, col(Shift.end) > begin)
-    return [
-        (shift.start, role)
-        for shift in session.exec(query.order_by(col(Shift.start)))
-        for role, holder in (("primary", shift.primary_id), ("secondary", shift.secondary_id))
-        if holder == member_id
-    ]
-
-
-def record_time_off(
-    session: Session, member_id: str, first_day: date, last_day: date, reason: str, now: datetime
-) -> TimeOffResult:
-    """Add ad hoc time off and regenerate every stored shift from today on that it affects.
-
-    A major holiday the member was planned to cover moves to someone else first.  Frozen
-    shifts stay as they are (the solver keeps them fixed); if the member is on call in one
-    of them, that is returned in `still_on_call`, for the team to arrange a swap.
-    """
-    member = session.get(Member, member_id)
-    if member is None or not member.active:
-        raise OncallError(f"no member '{member_id}'")
-    if last_day < first_day:
-        raise OncallError(f"the last day {last_day} is before the first day {first_day}")
-    team = session.get(Team, member.team_id)
-    assert team is not None
-    _check_new_time_off(session, member, team, first_day, last_day, now)
-    session.add(TimeOff(member_id=member_id, first_day=first_day, last_day=last_day, reason=reason, origin="adhoc"))
-    session.flush()
-    moved, changes = replan(session, team, now)
-    return TimeOffResult(team, changes, moved, _still_on_call(session, team, member_id, first_day, last_day))
-
-
 def plan_holidays(
     session: Session, team: Team, year: int, now: datetime, replan: bool = False
 ) -> tuple[HolidayPlan, list[Change]]:
@@ -308,22 +263,6 @@ def plan_holidays(
     plan_missing_years(session, team, local_date(now, team.timezone).year, year - 1, now)
     plan = plan_year(session, team, year, now, replan)
     return plan, regenerate(session, team, now)
-
-
-def _check_new_time_off(
-    session: Session, member: Member, team: Team, first_day: date, last_day: date, now: datetime
-) -> None:
-    """Refuse time off that is already over (it cannot change a schedule) or that overlaps
-    time off the member already has (say which, rather than listing it twice)."""
-    today = local_date(now, team.timezone)
-    if last_day < today:
-        raise OncallError(f"{first_day} to {last_day} is already over (today is {today} in {team.timezone})")
-    for off in time_off(session, [member.id]):
-        if overlaps(off, (first_day, last_day)):
-            raise OncallError(
-                f"{member.name} is already away {off.first_day} to {off.last_day}"
-                f"{f' ({off.reason})' if off.reason else ''}: book only the days not covered"
-            )
 
 
 def replan(session: Session, team: Team, now: datetime) -> tuple[list[str], list[Change]]:
@@ -341,7 +280,13 @@ def regenerate(session: Session, team: Team, now: datetime) -> list[Change]:
     return [] if horizon is None else generate(session, horizon, now)
 
 
-def extend(session: Session, team: Team, now: datetime) -> str | None:
+def needs_extension(session: Session, team: Team, now: datetime) -> bool:
+    """Whether `extend` has anything to do: a read, so starts need no writer lock."""
+    last = last_stored_index(session, team)
+    return last is None or last < rotation_of(team).index_at(now + timedelta(weeks=HORIZON_WEEKS))
+
+
+def extend(session: Session, team: Team, now: datetime) -> tuple[list[Change], str | None]:
     """Keep a year of shifts stored: when shifts are missing up to the one running
     `HORIZON_WEEKS` from now, store them and re-solve the stored future with them.
 
@@ -351,25 +296,24 @@ def extend(session: Session, team: Team, now: datetime) -> str | None:
     new week brings stay as fair as the whole year allows; the solve runs only when a
     week is missing, about once a week.  A week nobody can staff is never filled: the
     schedule stops just before it, and the refusal is returned (None when it reaches the
-    horizon).
+    horizon), beside the changes made (for the audit trail).
     """
     rotation = rotation_of(team)
     last = last_stored_index(session, team)
     missing_from = 0 if last is None else last + 1
     fill_past(session, team, range(missing_from, rotation.index_at(now) + 1), now)
     if rotation.index_at(now + timedelta(weeks=HORIZON_WEEKS)) < missing_from:
-        return None  # a year is stored (or the rotation starts later than a year from now)
+        return [], None  # a year is stored (or the rotation starts later than a year from now)
     horizon = year_ahead(session, team, now)
     try:
-        generate(session, horizon, now)
-        return None
+        return generate(session, horizon, now), None
     except ScheduleInfeasible as refused:
         if refused.first is not None and refused.first > horizon.first:
             try:
-                generate(session, Horizon(team, horizon.first, refused.first - horizon.first), now)
+                return generate(session, Horizon(team, horizon.first, refused.first - horizon.first), now), str(refused)
             except ScheduleInfeasible as again:
-                return str(again)
-        return str(refused)
+                return [], str(again)
+        return [], str(refused)
 
 
 def stored_horizon(session: Session, team: Team, now: datetime) -> Horizon | None:

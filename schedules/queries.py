@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from schedules.people import Person
+from storage.enums import ShiftOrigin
 from storage.models import Member, Shift, Team
 
 
@@ -20,7 +21,7 @@ class OnCall:
     end: datetime
     primary: Person
     secondary: Person
-    origin: str
+    origin: ShiftOrigin
 
 
 def on_call_at(session: Session, team: Team, at: datetime) -> OnCall | None:

@@ -1,21 +1,18 @@
-"""The tables. Designed up front for the whole product (swaps, announcements, holiday
-rotation, ownership history) so later features add rows, not migrations.
+"""The tables. Every change to them is an Alembic migration (`storage/migrations`); a
+test checks that the migrations produce exactly these models.
 
 Conventions: string slugs as primary keys for catalog entities (they appear in commands
 and URLs), integer ids for events; instants are `UTCDateTime`; calendar days are `date`.
 """
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
+from typing import Any
 
 from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import UTCDateTime
-
-
-def utc_now() -> datetime:
-    """Default for audit timestamps (not for anything a test needs to pin)."""
-    return datetime.now(UTC)
+from storage.enums import AuditAction, FrontEnd, OwnershipOrigin, Role, ShiftOrigin, SwapStatus, TimeOffOrigin
+from storage.types import EnumText, UTCDateTime
 
 
 class Team(SQLModel, table=True):
@@ -77,9 +74,9 @@ class Ownership(SQLModel, table=True):
     effective_from: date
     primary_id: str = Field(foreign_key="member.id")
     secondary_id: str = Field(foreign_key="member.id")
-    origin: str = "catalog"
+    origin: OwnershipOrigin = Field(default=OwnershipOrigin.CATALOG, sa_type=EnumText(OwnershipOrigin))
     quarter: str | None = None
-    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class Shift(SQLModel, table=True):
@@ -100,20 +97,25 @@ class Shift(SQLModel, table=True):
     end: datetime = Field(sa_type=UTCDateTime)
     primary_id: str = Field(foreign_key="member.id")
     secondary_id: str = Field(foreign_key="member.id")
-    origin: str = "rotation"
-    updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    origin: ShiftOrigin = Field(default=ShiftOrigin.ROTATION, sa_type=EnumText(ShiftOrigin))
+    updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class TimeOff(SQLModel, table=True):
-    """A member's absence, whole local days `first_day`..`last_day` inclusive."""
+    """A member's absence, whole local days `first_day`..`last_day` inclusive.
+
+    Cancelled bookings stay (with `cancelled_at`), so an id shown to a user is never reused
+    and a stale Cancel button can be told apart from a booking that never existed."""
 
     id: int | None = Field(default=None, primary_key=True)
     member_id: str = Field(foreign_key="member.id", index=True)
     first_day: date
     last_day: date
     reason: str = ""
-    origin: str = "adhoc"  # "catalog" rows are replaced on every sync; "adhoc" ones are kept
-    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    origin: TimeOffOrigin = Field(default=TimeOffOrigin.ADHOC, sa_type=EnumText(TimeOffOrigin))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancelled_by: str | None = None
 
 
 class SwapRequest(SQLModel, table=True):
@@ -121,13 +123,13 @@ class SwapRequest(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     shift_id: int = Field(foreign_key="shift.id", index=True)
-    role: str  # "primary" or "secondary"
+    role: Role = Field(sa_type=EnumText(Role))
     requester_id: str = Field(foreign_key="member.id")
-    status: str = "open"  # open, accepted, cancelled, expired
+    status: SwapStatus = Field(default=SwapStatus.OPEN, sa_type=EnumText(SwapStatus))
     accepter_id: str | None = Field(default=None, foreign_key="member.id")
     channel: str | None = None
     message_ts: str | None = None
-    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -159,3 +161,32 @@ class HolidayAssignment(SQLModel, table=True):
     holiday: str
     day: date
     member_id: str = Field(foreign_key="member.id")
+
+
+class AuditEntry(SQLModel, table=True):
+    """One recorded change, written in the same transaction as the change itself.
+
+    `actor` is who did it as the front end knows them (a Slack user id, the terminal user,
+    the team file's path); `member_id` the member it is about, when there is one; `cause_id`
+    ties each changed shift to the change (a booking, a sync) that moved it."""
+
+    __table_args__ = (Index("ix_auditentry_team_at", "team_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="team.id")
+    at: datetime = Field(sa_type=UTCDateTime)
+    front_end: FrontEnd = Field(sa_type=EnumText(FrontEnd))
+    actor: str
+    action: AuditAction = Field(sa_type=EnumText(AuditAction))
+    member_id: str | None = Field(default=None, foreign_key="member.id")
+    summary: str
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    cause_id: int | None = Field(default=None, foreign_key="auditentry.id")
+
+
+class EventReceipt(SQLModel, table=True):
+    """An Events API delivery already handled: Slack retries with the same `event_id`, and
+    the primary key makes the second delivery (on any instance) a no-op."""
+
+    event_id: str = Field(primary_key=True)
+    received_at: datetime = Field(sa_type=UTCDateTime)

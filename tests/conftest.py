@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 from sqlalchemy import Engine, text
-from sqlmodel import Session, SQLModel, col, create_engine, select
+from sqlmodel import Session, col, create_engine, select
 from waitress.server import TcpWSGIServer, create_server
 
 from bot.server import http_app
@@ -71,7 +71,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'oncall.db'}"
     url: str = request.getfixturevalue("postgres_url")
     engine = create_engine(Settings(database_url=url).database_url)
-    SQLModel.metadata.drop_all(engine)
+    with engine.begin() as connection:  # the run's own schema, emptied: tables and alembic_version
+        schema = connection.execute(text("SELECT current_schema()")).scalar_one()
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
     engine.dispose()
     return url
 

@@ -29,7 +29,9 @@ from catalog.search import Candidate, SearchResult, normalise, search
 from catalog.sync import SyncReport, sync_catalog
 from schedules.calendar import Rotation
 from schedules.generate import HORIZON_WEEKS
+from storage import schema
 from storage.db import make_engine, session_scope
+from storage.enums import OwnershipOrigin
 from storage.models import Member, Ownership, Pipeline, Shift, Team, TimeOff
 from tests.conftest import NOW, REPO, TEAM_FILE
 from usecases.runtime import Runtime, sync_team_file
@@ -117,6 +119,7 @@ def test_shipped_team_file_loads() -> None:
 
 def test_sync_twice_changes_nothing_the_second_time(database_url: str) -> None:
     engine = make_engine(database_url)
+    schema.upgrade(engine)
     try:
         catalog = load_catalog(TEAM_FILE)
         with session_scope(engine) as session:
@@ -314,8 +317,9 @@ def test_cannot_remove_a_member_who_still_owns_a_pipeline(runtime: Runtime, tmp_
                 effective_from=date(2026, 10, 1),
                 primary_id="dana",
                 secondary_id="bob",
-                origin="rotation",
+                origin=OwnershipOrigin.ROTATION,
                 quarter="2026-Q4",
+                created_at=NOW,
             )
         )
     before = dump(runtime.engine)
@@ -338,8 +342,9 @@ def test_superseded_ownership_does_not_block_removal(runtime: Runtime, tmp_path:
                 effective_from=date(2025, 10, 1),  # before the catalog row: superseded by it
                 primary_id="dana",
                 secondary_id="bob",
-                origin="rotation",
+                origin=OwnershipOrigin.ROTATION,
                 quarter="2025-Q4",
+                created_at=NOW,
             )
         )
     report = sync_file(runtime, write_variant(tmp_path, drop_dana))

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import Session, col, select, update
 
-from schedules import planner
+from schedules import absences, planner
 from schedules.generate import rotation_of
 from schedules.holiday_plan import shift_of
 from schedules.holiday_rotation import MajorHoliday, NobodyAvailable, PastHoliday, plan_holidays
@@ -174,7 +174,7 @@ def test_time_off_over_a_planned_holiday_moves_it_and_says_so(through_2027: Runt
         plan, _ = planner.plan_holidays(session, _team(session), 2027, NOW)
     christmas = next(h for h in plan.holidays if h.name == "Christmas Day")
     with session_scope(runtime.engine) as session:
-        result = planner.record_time_off(session, christmas.member, date(2027, 12, 20), date(2027, 12, 31), "", NOW)
+        result = absences.record_time_off(session, christmas.member, date(2027, 12, 20), date(2027, 12, 31), "", NOW)
     assert len(result.holidays_moved) == 1
     assert result.holidays_moved[0].startswith(f"Christmas Day 2027: {christmas.member} -> ")
     new_member = result.holidays_moved[0].rsplit(" ", 1)[1]

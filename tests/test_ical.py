@@ -12,10 +12,11 @@ from sqlmodel import Session, select
 
 from catalog.queries import resolve_team
 from core.errors import OncallError
-from schedules import planner
+from schedules import absences
 from schedules.ical import export_calendar, group_holidays, weeks_span
 from schedules.queries import OnCall, shifts_between
 from storage.db import session_scope
+from storage.enums import ShiftOrigin
 from storage.models import Member, Shift, Team, TimeOff
 from tests.conftest import NOW
 from tests.test_cli import ok, oncall
@@ -117,7 +118,7 @@ def test_a_swap_updates_the_event_instead_of_duplicating_it(runtime: Runtime) ->
         shift = session.exec(select(Shift).where(Shift.start == start)).one()
         taker = next(m for m in ("alice", "bob", "charlie", "dana") if m not in (shift.primary_id, shift.secondary_id))
         old_primary = _name(session, shift.primary_id)
-        shift.primary_id, shift.origin = taker, "swap"  # what accepting a swap request writes
+        shift.primary_id, shift.origin = taker, ShiftOrigin.SWAP  # what accepting a swap request writes
         shift.updated_at = shift.updated_at + timedelta(minutes=1)
     after = export(runtime)
 
@@ -134,7 +135,7 @@ def test_a_swap_updates_the_event_instead_of_duplicating_it(runtime: Runtime) ->
 def test_a_regeneration_raises_the_sequence_of_the_events_it_changed(runtime: Runtime) -> None:
     before = by_uid(export(runtime))
     with session_scope(runtime.engine) as session:
-        result = planner.record_time_off(
+        result = absences.record_time_off(
             session, "bob", date(2027, 1, 4), date(2027, 1, 17), "ski", NOW + timedelta(hours=1)
         )
     after = by_uid(export(runtime))

@@ -16,7 +16,7 @@ from catalog.loader import load_catalog
 from catalog.sync import sync_catalog
 from core.clock import fixed_clock
 from core.errors import OncallError
-from schedules import planner
+from schedules import absences, planner
 from schedules.generate import rotation_of
 from schedules.planner import ScheduleInfeasible
 from storage.db import session_scope
@@ -58,7 +58,7 @@ def test_away_regenerates_the_future_but_keeps_the_past_and_the_freeze_window(ru
     before = _shifts(runtime)
     frozen_until = NOW + timedelta(days=14)
     with session_scope(runtime.engine) as session:
-        changes = planner.record_time_off(session, "bob", date(2027, 1, 4), date(2027, 1, 17), "ski", NOW).changes
+        changes = absences.record_time_off(session, "bob", date(2027, 1, 4), date(2027, 1, 17), "ski", NOW).changes
     after = _shifts(runtime)
     assert changes
     assert [s for s in after if s[0] < frozen_until] == [s for s in before if s[0] < frozen_until]  # type: ignore[operator]
@@ -72,7 +72,7 @@ def test_regenerating_changes_only_what_the_rules_need(runtime: Runtime) -> None
     team = _team(runtime)
     with session_scope(runtime.engine) as session:
         assert planner.generate(session, planner.horizon_from(team, NOW.date(), 52), NOW) == []
-        changes = planner.record_time_off(session, "bob", date(2027, 1, 4), date(2027, 1, 15), "ski", NOW).changes
+        changes = absences.record_time_off(session, "bob", date(2027, 1, 4), date(2027, 1, 15), "ski", NOW).changes
         horizon = planner.Horizon(team, rotation_of(team).index_at(NOW), 52)
         report = planner.fairness(session, horizon, NOW)
     assert 3 <= len(changes) <= 20  # the three weeks Bob can no longer take, and the rebalancing
@@ -82,11 +82,11 @@ def test_regenerating_changes_only_what_the_rules_need(runtime: Runtime) -> None
 def test_everyone_away_is_refused_with_the_dates_and_nothing_is_written(runtime: Runtime) -> None:
     with session_scope(runtime.engine) as session:
         for member in ("alice", "bob"):
-            planner.record_time_off(session, member, date(2027, 3, 1), date(2027, 3, 7), "", NOW)
+            absences.record_time_off(session, member, date(2027, 3, 1), date(2027, 3, 7), "", NOW)
         before = session.exec(select(Shift).order_by(col(Shift.start))).all()
         snapshot = [(s.start, s.primary_id, s.secondary_id) for s in before]
     with pytest.raises(ScheduleInfeasible) as refused, session_scope(runtime.engine) as session:
-        planner.record_time_off(session, "charlie", date(2027, 3, 1), date(2027, 3, 7), "", NOW)
+        absences.record_time_off(session, "charlie", date(2027, 3, 1), date(2027, 3, 7), "", NOW)
     # the week before counts too: its shift runs until the 10:00 handoff on Monday 1 March
     assert "2027-02-22 to 2027-03-08: only dana is available" in str(refused.value)
     assert [(s[0], s[1], s[2]) for s in _shifts(runtime)] == snapshot
@@ -106,7 +106,7 @@ def test_time_off_already_over_or_already_booked_is_refused(
     before = _shifts(runtime)
     member = "bob" if first.year == 2025 or first.month == 11 else "dana"
     with pytest.raises(OncallError, match=re.escape(refusal)), session_scope(runtime.engine) as session:
-        planner.record_time_off(session, member, first, last, "", NOW)
+        absences.record_time_off(session, member, first, last, "", NOW)
     assert _shifts(runtime) == before
 
 
@@ -194,7 +194,7 @@ def test_an_unstaffable_week_at_the_horizon_is_logged_and_the_schedule_stops_bef
     beyond = date(2028, 1, 10)  # past the year of stored shifts, so nothing to re-plan yet
     with session_scope(runtime.engine) as session:
         for member in ("alice", "bob", "charlie"):
-            planner.record_time_off(session, member, beyond, beyond + timedelta(days=6), "offsite", NOW)
+            absences.record_time_off(session, member, beyond, beyond + timedelta(days=6), "offsite", NOW)
     before = _shifts(runtime)
     with caplog.at_level(logging.ERROR, logger="usecases.runtime"):
         later = _opened(database_url, NOW + timedelta(weeks=8))

@@ -23,8 +23,9 @@ from sqlmodel import Session, col, select
 from catalog.loader import load_catalog
 from catalog.sync import sync_catalog
 from core.errors import OncallError
-from schedules import planner
+from schedules import absences, planner
 from schedules.generate import rotation_of
+from storage import schema
 from storage.db import make_engine, session_scope
 from storage.models import Shift, Team, TimeOff
 from tests.conftest import NOW, TEAM_FILE, time_off_conflicts
@@ -81,6 +82,7 @@ def cases(draw: st.DrawFn) -> Case:
 def database() -> Iterator[tuple[Engine, Path]]:
     with tempfile.TemporaryDirectory() as directory:
         engine = make_engine(f"sqlite:///{Path(directory) / 'oncall.db'}")
+        schema.upgrade(engine)
         try:
             yield engine, Path(directory)
         finally:
@@ -125,7 +127,7 @@ def test_load_then_away_keeps_the_rules(case: Case) -> None:
         last_day = case.away_first + timedelta(days=case.away_days - 1)
         try:
             with session_scope(engine) as session:
-                planner.record_time_off(session, case.away_member, case.away_first, last_day, "", case.later)
+                absences.record_time_off(session, case.away_member, case.away_first, last_day, "", case.later)
         except OncallError:
             event("away refused")
             assert (shifts(engine), time_off(engine)) == (before, off_before)

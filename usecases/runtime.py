@@ -1,15 +1,19 @@
 """Everything a front end needs, opened once: settings, database, clock.
 
 `open_runtime` also makes a fresh checkout usable with no manual step: the schema is
-created, the team file is loaded when the database has no team yet, and every team's
-schedule is extended to the planning horizon.
+migrated to this release, the team file is loaded when the database has no team yet, and
+every team's schedule is extended to the planning horizon. Several processes may start at
+once on one database: the upgrade and the first load run in one transaction under the
+schema lock, and each extension under its team's writer lock, so the later starters find
+the work done. A first run that fails (a broken team file) leaves no database behind.
 """
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
 from catalog.loader import load_catalog
@@ -18,8 +22,11 @@ from core.clock import Clock, system_clock
 from core.errors import OncallError
 from core.settings import Settings
 from schedules import planner
-from storage.db import make_engine, session_scope
+from storage import schema
+from storage.db import is_memory_sqlite, make_engine, team_writer
+from storage.enums import AuditAction, FrontEnd
 from storage.models import Team
+from usecases import audit
 
 log = logging.getLogger(__name__)
 
@@ -31,45 +38,71 @@ class Runtime:
     clock: Clock
 
     def session(self) -> Session:
-        """A plain session for reads; use `storage.db.session_scope` for writes."""
+        """A plain session for reads; writes go through `storage.db.team_writer`."""
         return Session(self.engine, expire_on_commit=False)
 
 
 def open_runtime(settings: Settings, clock: Clock = system_clock) -> Runtime:
+    new_file = _new_sqlite_file(settings.database_url)
     runtime = Runtime(settings, make_engine(settings.database_url), clock)
-    ensure_ready(runtime)
+    try:
+        ensure_ready(runtime)
+    except BaseException:
+        runtime.engine.dispose()
+        if new_file is not None:  # nothing half-made stays behind
+            for path in (new_file, *(new_file.with_name(new_file.name + end) for end in ("-wal", "-shm"))):
+                path.unlink(missing_ok=True)
+        raise
     return runtime
 
 
+def _new_sqlite_file(url: str) -> Path | None:
+    """The SQLite file `url` names when it does not exist yet."""
+    if not url.startswith("sqlite") or is_memory_sqlite(url):
+        return None
+    database = make_url(url).database
+    return None if not database or Path(database).exists() else Path(database)
+
+
 def ensure_ready(runtime: Runtime) -> None:
-    """First use loads the team file; every use keeps the schedule a horizon ahead.
+    """Migrate and load the team file when needed, then keep each schedule a horizon ahead.
 
     A week that cannot be staffed (everyone away) is logged and the schedule stops just
-    before it rather than stopping every command. Several instances may start at once on
-    PostgreSQL: the loser of a race hits a unique constraint, and what it wanted to write
-    is then already there.
-    """
-    try:
-        with session_scope(runtime.engine) as session:
-            if session.exec(select(Team)).first() is None:
-                sync_team_file(runtime, session)  # its warnings come again from _extend, logged
-    except IntegrityError:
-        pass
+    before it rather than stopping every command."""
+    if not schema.is_current(runtime.engine) or not _has_team(runtime.engine):
+        schema.upgrade(runtime.engine, then=lambda connection: _first_load(runtime, connection))
     with runtime.session() as session:
-        team_ids = list(session.exec(select(Team.id)))
-    for team_id in team_ids:
+        teams = list(session.exec(select(Team)))
+        due = [team.id for team in teams if planner.needs_extension(session, team, runtime.clock())]
+    for team_id in due:
         _extend(runtime, team_id)
+
+
+def _has_team(engine: Engine) -> bool:
+    with Session(engine) as session:
+        return session.exec(select(Team.id)).first() is not None
+
+
+def _first_load(runtime: Runtime, connection: Connection) -> None:
+    """Load the team file into an empty database, in the upgrade's own transaction."""
+    with Session(bind=connection, expire_on_commit=False) as session:
+        if session.exec(select(Team.id)).first() is None:
+            actor = audit.Actor(FrontEnd.TEAM_FILE, str(runtime.settings.oncall_team_file))
+            record_sync(session, actor, sync_team_file(runtime, session), runtime)
+            session.flush()
 
 
 def _extend(runtime: Runtime, team_id: str) -> None:
     now = runtime.clock()
     try:
-        with session_scope(runtime.engine) as session:
+        with team_writer(runtime.engine, team_id) as session:
             team = session.get(Team, team_id)
-            assert team is not None
-            stopped = planner.extend(session, team, now)
-    except IntegrityError:  # another instance extended it first
-        return
+            if team is None:
+                return
+            changes, stopped = planner.extend(session, team, now)
+            if changes:
+                summary = f"schedule extended to the horizon ({len(changes)} shifts written)"
+                audit.record(session, audit.START, team.id, AuditAction.EXTEND, summary, now, changes=changes)
     except OncallError as error:  # a holiday nobody can cover
         log.error("%s; the schedule stays as it is", error)
         return
@@ -81,3 +114,16 @@ def sync_team_file(runtime: Runtime, session: Session) -> SyncReport:
     """Validate the configured team file fully, then load it in `session`'s transaction."""
     catalog = load_catalog(runtime.settings.oncall_team_file)
     return sync_catalog(session, catalog, runtime.clock())
+
+
+def record_sync(session: Session, actor: audit.Actor, report: SyncReport, runtime: Runtime) -> None:
+    """One audit entry per team of the file when the sync changed anything, with the
+    shifts it moved (the report's lines are the file's, not split by team)."""
+    if not report.changed and not any(report.shift_changes.values()):
+        return
+    summary = f"team file synced: {len(report.changes)} changes"
+    details = {"changes": report.changes[:100], "warnings": report.warnings[:20]}
+    for team_id, changes in report.shift_changes.items():
+        audit.record(
+            session, actor, team_id, AuditAction.SYNC, summary, runtime.clock(), details=details, changes=changes
+        )

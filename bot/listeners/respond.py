@@ -20,7 +20,7 @@ def compute(
     with Session(services.runtime.engine) as session:
         team = services.team_for(session, user_id, channel_id)
         viewer_tz = services.viewer_timezone(client, user_id, team)
-        return answer(session, request, team, services.runtime.clock(), viewer_tz, user_id)
+        return answer(session, request, team, services.runtime, viewer_tz, user_id)
 
 
 def reply(ack: Ack, respond: Respond, messages: Sequence[Message], *, share: bool = False) -> None:
