@@ -99,7 +99,7 @@ def time_off_conflicts(engine: Engine, since: datetime | None = None) -> list[tu
     with Session(engine) as session:
         team = session.exec(select(Team)).one()
         rotation = rotation_of(team)
-        away = session.exec(select(TimeOff)).all()
+        away = session.exec(select(TimeOff).where(col(TimeOff.cancelled_at).is_(None))).all()
         query = select(Shift) if since is None else select(Shift).where(col(Shift.start) >= since)
         found = []
         for shift in session.exec(query):
