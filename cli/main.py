@@ -1,7 +1,7 @@
 """`oncall`: the terminal front end. Each command parses, calls the core, prints."""
 
 import sys
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +12,7 @@ from catalog import owners as ownership
 from catalog.loader import load_catalog
 from catalog.queries import resolve_team
 from cli import audit, render, time_off
-from cli.common import FromOption, JsonOption, TeamOption, app, day, emit, names, start_runtime
+from cli.common import FromOption, JsonOption, TeamOption, app, current_clock, day, emit, names, start_runtime
 from core.errors import OncallError
 from core.settings import MissingSetting, Settings
 from core.text import counted
@@ -28,7 +28,7 @@ from storage.enums import FrontEnd
 from storage.models import Team
 from usecases import planning
 from usecases.audit import Actor
-from usecases.runtime import Runtime, open_runtime
+from usecases.runtime import Runtime
 
 
 @app.command()
@@ -209,7 +209,7 @@ def _check_runbooks() -> None:
     findings = check_runbooks(
         investor_slugs=[p.id for p in pipelines if p.audience == "investors"],
         all_slugs=[p.id for p in pipelines],
-        today=date.today(),
+        today=current_clock()().date(),
     )
     for finding in findings:
         typer.echo(f"{finding.severity}: {finding}", err=True)
@@ -225,7 +225,7 @@ def sync(
 ) -> None:
     """Load the team file into the database (safe to repeat)."""
     settings = Settings() if file is None else Settings(oncall_team_file=file)
-    runtime = open_runtime(settings)
+    runtime = start_runtime(settings)
     report = planning.sync(runtime, Actor(FrontEnd.TEAM_FILE, str(settings.oncall_team_file)))
     typer.echo("\n".join(report.changes) if report.changed else "Already up to date: nothing changed.")
     for warning in report.warnings:
