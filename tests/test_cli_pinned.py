@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 from typer.testing import CliRunner
 
-from cli.common import Injected
-from cli.main import app
+import cli.main  # noqa: F401  (registers every command on `app`)
+from cli.common import Injected, app
 from core.clock import fixed_clock
 from tests.conftest import NOW, TEAM_FILE
 
