@@ -17,6 +17,7 @@ from catalog.sync import SyncReport, sync_catalog
 from core.clock import Clock, system_clock
 from core.errors import OncallError
 from core.settings import Settings
+from runbooks.document import available_runbooks
 from schedules import planner
 from storage.db import make_engine, session_scope
 from storage.models import Team
@@ -78,6 +79,7 @@ def _extend(runtime: Runtime, team_id: str) -> None:
 
 
 def sync_team_file(runtime: Runtime, session: Session) -> SyncReport:
-    """Validate the configured team file fully, then load it in `session`'s transaction."""
-    catalog = load_catalog(runtime.settings.oncall_team_file)
+    """Validate the configured team file fully (a pipeline without its run book file
+    included), then load it in `session`'s transaction."""
+    catalog = load_catalog(runtime.settings.oncall_team_file, runbooks=available_runbooks())
     return sync_catalog(session, catalog, runtime.clock())
