@@ -2,6 +2,10 @@
 
 Cross-references (owners must be members, ids unique) are checked in `catalog.loader`,
 which knows where each entry sits in the file and can name it.
+
+Checks that compare two fields are field validators on the later field, reading the
+earlier one from `info.data`: unlike a model validator they still run when some other
+field of the entry is wrong, so one typo never hides another problem.
 """
 
 import re
@@ -10,13 +14,39 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+
+from core.dates import InvalidDate, parse_day
 
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=64)]
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DEFAULT_MAJOR_HOLIDAYS = ("New Year's Day", "Independence Day", "Thanksgiving Day", "Christmas Day")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL = re.compile(r"^([CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9._-]*)$")
+_CLOCK_TIME = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
+
+
+def _day(value: object) -> date:
+    """Days reach us as text (the loader keeps YAML dates unparsed) and go through the
+    one parser for typed days, so `2027-04-35` is named rather than crashing PyYAML."""
+    try:
+        return parse_day(str(value))
+    except InvalidDate as error:
+        raise ValueError(str(error)) from None
+
+
+def _clock_time(value: object) -> time:
+    """`HH:MM` only: pydantic would read the number 600 as 00:10 UTC (PyYAML's reading of
+    an unquoted 10:00 before the loader stopped that) and accept offsets the team
+    timezone already decides."""
+    match = _CLOCK_TIME.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"{value!r} is not a time of day: write it as HH:MM, e.g. '10:00'")
+    return time(int(match[1]), int(match[2]))
+
+
+Day = Annotated[date, BeforeValidator(_day)]
+ClockTime = Annotated[time, BeforeValidator(_clock_time)]
 
 
 class Strict(BaseModel):
@@ -42,15 +72,17 @@ def _check_channel(value: str) -> str:
 class TimeOffEntry(Strict):
     """Planned time off, whole days in the member's own timezone, both ends included."""
 
-    first_day: date
-    last_day: date
+    first_day: Day
+    last_day: Day
     reason: str = ""
 
-    @model_validator(mode="after")
-    def _ordered(self) -> "TimeOffEntry":
-        if self.last_day < self.first_day:
-            raise ValueError(f"last_day {self.last_day} is before first_day {self.first_day}")
-        return self
+    @field_validator("last_day")
+    @classmethod
+    def _ordered(cls, value: date, info: ValidationInfo) -> date:
+        first_day = info.data.get("first_day")
+        if first_day is not None and value < first_day:
+            raise ValueError(f"{value} is before first_day {first_day}")
+        return value
 
 
 class MemberEntry(Strict):
@@ -79,15 +111,19 @@ class MemberEntry(Strict):
             raise ValueError(f"unknown country code {value!r} (an ISO 3166 code like 'US' or 'GB')")
         return value
 
-    @model_validator(mode="after")
-    def _subdivision(self) -> "MemberEntry":
-        known = holidays.list_supported_countries()[self.country]
-        if self.subdivision is not None and self.subdivision not in known:
+    @field_validator("subdivision")
+    @classmethod
+    def _subdivision(cls, value: str | None, info: ValidationInfo) -> str | None:
+        country = info.data.get("country")
+        if value is None or country is None:
+            return value  # no subdivision, or an unknown country already named
+        known = holidays.list_supported_countries()[country]
+        if value not in known:
             raise ValueError(
-                f"subdivision: {self.subdivision!r} is not a subdivision of {self.country} "
+                f"{value!r} is not a subdivision of {country} "
                 f"(one of {', '.join(known[:12])}{' …' if len(known) > 12 else ''})"
             )
-        return self
+        return value
 
 
 class PipelineEntry(Strict):
@@ -105,21 +141,20 @@ class PipelineEntry(Strict):
 
 
 class RotationEntry(Strict):
-    start: date
+    handoff_weekday: Literal[WEEKDAYS] = "monday"  # type: ignore[valid-type]  # before start: it checks it
+    start: Day
     shift_days: int = Field(default=7, ge=1, le=28)
-    handoff_weekday: Literal[WEEKDAYS] = "monday"  # type: ignore[valid-type]
-    handoff_time: time = time(10, 0)
+    handoff_time: ClockTime = time(10, 0)
     freeze_days: int = Field(default=14, ge=0, le=90)
     major_holidays: tuple[str, ...] = DEFAULT_MAJOR_HOLIDAYS
 
-    @model_validator(mode="after")
-    def _start_on_handoff_day(self) -> "RotationEntry":
-        if WEEKDAYS[self.start.weekday()] != self.handoff_weekday:
-            raise ValueError(
-                f"start: {self.start} is a {WEEKDAYS[self.start.weekday()]}, "
-                f"but handoffs happen on {self.handoff_weekday}"
-            )
-        return self
+    @field_validator("start")
+    @classmethod
+    def _start_on_handoff_day(cls, value: date, info: ValidationInfo) -> date:
+        handoff_weekday = info.data.get("handoff_weekday")
+        if handoff_weekday is not None and WEEKDAYS[value.weekday()] != handoff_weekday:
+            raise ValueError(f"{value} is a {WEEKDAYS[value.weekday()]}, but handoffs happen on {handoff_weekday}")
+        return value
 
     @property
     def weekday_index(self) -> int:

@@ -204,7 +204,7 @@ def runbook(
 
 def _check_runbooks() -> None:
     settings = Settings()
-    catalog = load_catalog(settings.oncall_team_file)
+    catalog = load_catalog(settings.oncall_team_file, runbooks=available_runbooks())
     pipelines = [pipeline for team in catalog.teams for pipeline in team.pipelines]
     findings = check_runbooks(
         investor_slugs=[p.id for p in pipelines if p.audience == "investors"],

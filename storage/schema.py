@@ -8,6 +8,7 @@ recreated. `first_use` lets the caller do more in the same transaction (the firs
 the team file), so a failed first run leaves no half-made database behind.
 """
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from sqlalchemy import Connection, Engine, inspect
 
 from storage.db import locked_connection
 
+log = logging.getLogger(__name__)
+logging.getLogger("alembic").setLevel(logging.WARNING)  # one line of ours instead of Alembic's chatter
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"
 SCHEMA_LOCK = "schema"
@@ -66,4 +69,6 @@ def upgrade(engine: Engine, then: Callable[[Connection], None] | None = None) ->
             command.upgrade(_config(connection), "head")
         if then is not None:
             then(connection)
+    if was != target:  # said once committed: a failed first load undoes the upgrade too
+        log.info("database schema upgraded from %s to %s", was or "nothing", target)
     return was

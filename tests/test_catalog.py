@@ -1,8 +1,8 @@
-"""The team file: validation names file, entry and field; sync is idempotent, refuses
-atomically, and removes members without rewriting the frozen part of the schedule.
+"""The team file in the database: sync is idempotent, refuses atomically, and removes
+members without rewriting the frozen part of the schedule; and the pipeline search.
 
-Bad files are variants of the shipped team.yaml, edited as data and dumped to tmp_path,
-so each test breaks exactly one thing.
+Variants of the shipped team.yaml are edited as data and dumped to tmp_path, so each
+test changes exactly one thing (`tests/test_team_file.py` has the bad files).
 """
 
 import copy
@@ -27,6 +27,7 @@ from sqlmodel import SQLModel, col, select
 from catalog.loader import CatalogError, load_catalog
 from catalog.search import Candidate, SearchResult, normalise, search
 from catalog.sync import SyncReport, sync_catalog
+from runbooks.document import available_runbooks
 from schedules.calendar import Rotation
 from schedules.generate import HORIZON_WEEKS
 from storage import schema
@@ -37,6 +38,7 @@ from tests.conftest import NOW, REPO, TEAM_FILE
 from usecases.runtime import Runtime, sync_team_file
 
 Edit = Callable[[dict[str, Any]], None]
+RUNBOOKS = frozenset(available_runbooks())  # the shipped run books, as the CLI finds them
 Dump = dict[str, list[tuple[Any, ...]]]
 
 
@@ -102,7 +104,7 @@ def example_rotation() -> Rotation:
 
 
 def test_shipped_team_file_loads() -> None:
-    catalog = load_catalog(TEAM_FILE)
+    catalog = load_catalog(TEAM_FILE, runbooks=RUNBOOKS)
     (team,) = catalog.teams
     assert team.id == "data-eng"
     assert [member.id for member in team.members] == ["alice", "bob", "charlie", "dana"]
@@ -121,7 +123,7 @@ def test_sync_twice_changes_nothing_the_second_time(database_url: str) -> None:
     engine = make_engine(database_url)
     schema.upgrade(engine)
     try:
-        catalog = load_catalog(TEAM_FILE)
+        catalog = load_catalog(TEAM_FILE, runbooks=RUNBOOKS)
         with session_scope(engine) as session:
             first = sync_catalog(session, catalog, NOW)
         assert "team data-eng: added" in first.changes
@@ -139,7 +141,7 @@ def test_sync_twice_changes_nothing_the_second_time(database_url: str) -> None:
         }
 
         with session_scope(engine) as session:
-            second = sync_catalog(session, load_catalog(TEAM_FILE), NOW)
+            second = sync_catalog(session, load_catalog(TEAM_FILE, runbooks=RUNBOOKS), NOW)
         assert not second.changed, second.changes
         assert second.changes == []
         assert dump(engine) == after_first
@@ -155,118 +157,6 @@ def test_sync_reports_a_real_change_then_settles(runtime: Runtime, tmp_path: Pat
     with runtime.session() as session:
         bob = session.get(Member, "bob")
         assert bob is not None and bob.name == "Robert"
-
-
-# --- bad files: a clear error, and nothing written ---------------------------------------
-
-
-def _add_duplicate_member(team: dict[str, Any]) -> None:
-    team["members"].append({**team["members"][1], "slack_id": "U0B0B01"})
-
-
-def _add_duplicate_pipeline(team: dict[str, Any]) -> None:
-    team["pipelines"].append({**team["pipelines"][3], "name": "Another daily growth"})
-
-
-def _remove_email(team: dict[str, Any]) -> None:
-    del team["members"][1]["email"]
-
-
-BAD_EDITS: dict[str, tuple[Edit, list[str]]] = {
-    "unknown owner": (
-        lambda team: team["pipelines"][2].update(secondary="dana2"),
-        ["teams[0] data-eng: pipelines[2] aggregate-growth: secondary 'dana2' is not a member"],
-    ),
-    "duplicate member": (
-        _add_duplicate_member,
-        ["members[4] bob: id: duplicate member id 'bob'", "members[1] bob"],
-    ),
-    "duplicate pipeline": (
-        _add_duplicate_pipeline,
-        ["pipelines[5] daily-growth: id: duplicate pipeline id 'daily-growth'", "pipelines[3] daily-growth"],
-    ),
-    "bad timezone": (
-        lambda team: team["members"][1].update(timezone="Mars/Olympus"),
-        ["teams[0] data-eng: members[1] bob: timezone: unknown timezone 'Mars/Olympus'"],
-    ),
-    "unknown country": (
-        lambda team: team["members"][2].update(country="XX"),
-        ["teams[0] data-eng: members[2] charlie: country: unknown country code 'XX'"],
-    ),
-    "bad subdivision": (
-        lambda team: team["members"][2].update(subdivision="ZZ"),
-        ["teams[0] data-eng: members[2] charlie: subdivision: 'ZZ' is not a subdivision of US"],
-    ),
-    "missing field": (
-        _remove_email,
-        ["teams[0] data-eng: members[1] bob: email: missing required field"],
-    ),
-    "unknown key": (
-        lambda team: team["members"][0].update(slak_id="U0A11CE"),
-        ["teams[0] data-eng: members[0] alice: slak_id: unknown field"],
-    ),
-    "start not on handoff day": (
-        lambda team: team["rotation"].update(start=date(2026, 1, 6)),
-        ["teams[0] data-eng: rotation: start: 2026-01-06 is a tuesday, but handoffs happen on monday"],
-    ),
-    "primary is secondary": (
-        lambda team: team["pipelines"][0].update(secondary="alice"),
-        ["teams[0] data-eng: pipelines[0] unit-profit: secondary 'alice' is also the primary"],
-    ),
-}
-
-
-@pytest.mark.parametrize("kind", list(BAD_EDITS))
-def test_bad_file_is_refused_with_file_entry_and_field(kind: str, tmp_path: Path) -> None:
-    edit, expected = BAD_EDITS[kind]
-    path = write_variant(tmp_path, edit, name="bad.yaml")
-    with pytest.raises(CatalogError) as caught:
-        load_catalog(path)
-    message = str(caught.value)
-    for fragment in expected:
-        assert fragment in message
-    # every line names the file; one problem gives one line, not a cascade of side effects
-    lines = message.splitlines()
-    assert all(line.startswith(f"{path}: ") for line in lines), message
-    assert len(lines) == 1, message
-
-
-@pytest.mark.parametrize("kind", list(BAD_EDITS))
-def test_syncing_a_bad_file_changes_nothing(kind: str, runtime: Runtime, tmp_path: Path) -> None:
-    edit, expected = BAD_EDITS[kind]
-    path = write_variant(tmp_path, edit, name="bad.yaml")
-    before = dump(runtime.engine)
-    assert before["shift"] and before["member"]
-    with pytest.raises(CatalogError, match=r"bad\.yaml") as caught:
-        sync_file(runtime, path)
-    assert expected[0] in str(caught.value)
-    assert dump(runtime.engine) == before
-
-
-def test_invalid_yaml_names_the_line(runtime: Runtime, tmp_path: Path) -> None:
-    lines = TEAM_FILE.read_text(encoding="utf-8").splitlines()
-    broken_at = next(i for i, line in enumerate(lines) if "id: bob" in line)
-    lines[broken_at] = lines[broken_at].replace("id: bob", "id: [bob")
-    path = tmp_path / "broken.yaml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(CatalogError) as caught:
-        load_catalog(path)
-    message = str(caught.value)
-    assert message.startswith(f"{path}: line ")
-    line_number = int(message.removeprefix(f"{path}: line ").split(":")[0])
-    # the parser notices the unclosed bracket on that line or a few lines after it
-    assert broken_at + 1 <= line_number <= broken_at + 4, message
-
-    before = dump(runtime.engine)
-    with pytest.raises(CatalogError, match="line "):
-        sync_file(runtime, path)
-    assert dump(runtime.engine) == before
-
-
-def test_missing_file_is_a_catalog_error(tmp_path: Path) -> None:
-    path = tmp_path / "nowhere.yaml"
-    with pytest.raises(CatalogError, match="file not found"):
-        load_catalog(path)
 
 
 # --- removing members -------------------------------------------------------------------
@@ -353,7 +243,7 @@ def test_superseded_ownership_does_not_block_removal(runtime: Runtime, tmp_path:
 
 # --- pipeline search --------------------------------------------------------------------
 
-EXAMPLE = [Candidate(p.id, p.name) for p in load_catalog(TEAM_FILE).teams[0].pipelines]
+EXAMPLE = [Candidate(p.id, p.name) for p in load_catalog(TEAM_FILE, runbooks=RUNBOOKS).teams[0].pipelines]
 slugs = st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True)  # catalog.schema.Slug
 candidates = st.lists(
     st.builds(Candidate, slugs, st.one_of(st.text(max_size=40), slugs)), max_size=8, unique_by=lambda c: c.id
@@ -399,7 +289,8 @@ def test_search_is_deterministic_across_processes() -> None:
         "from pathlib import Path\n"
         "from catalog.loader import load_catalog\n"
         "from catalog.search import Candidate, search\n"
-        f"pool = [Candidate(p.id, p.name) for p in load_catalog(Path({str(TEAM_FILE)!r})).teams[0].pipelines]\n"
+        f"team = load_catalog(Path({str(TEAM_FILE)!r}), runbooks={sorted(RUNBOOKS)!r}).teams[0]\n"
+        "pool = [Candidate(p.id, p.name) for p in team.pipelines]\n"
         "for q in ['growth', 'profit', 'agregate-growht', 'investors', 'daly', 'aggregate', 'x', '']:\n"
         "    print(q, search(q, pool))\n"
     )

@@ -24,6 +24,7 @@ from catalog.owners import Quarter
 from catalog.rotation import Owners, PipelineSpec
 from catalog.sync import current_owners, sync_catalog
 from core.errors import OncallError
+from runbooks.document import available_runbooks
 from runbooks.lookup import owners_view, runbook_view
 from storage.db import session_scope
 from storage.models import Ownership, Pipeline, Team
@@ -221,7 +222,7 @@ def test_syncing_the_team_file_again_keeps_rotation_rows(runtime: Runtime, tmp_p
         applied = owners.apply(session, team_of(session), Quarter(2027, 1), NOW)
     rows = ownership_rows(runtime.engine)
     with session_scope(runtime.engine) as session:
-        report = sync_catalog(session, load_catalog(TEAM_FILE), NOW)
+        report = sync_catalog(session, load_catalog(TEAM_FILE, runbooks=available_runbooks()), NOW)
     assert not report.changed, report.changes
     assert ownership_rows(runtime.engine) == rows
 
@@ -238,7 +239,7 @@ def test_syncing_the_team_file_again_keeps_rotation_rows(runtime: Runtime, tmp_p
     variant.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     in_q1 = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)
     with pytest.raises(CatalogError) as caught, session_scope(runtime.engine) as session:
-        sync_catalog(session, load_catalog(variant), in_q1)
+        sync_catalog(session, load_catalog(variant, runbooks=available_runbooks()), in_q1)
     assert f"cannot remove member '{owns_by_rotation}': still owns" in str(caught.value)
     assert ownership_rows(runtime.engine) == rows
 
@@ -272,7 +273,7 @@ def test_a_member_who_owns_in_an_applied_quarter_cannot_leave_before_it(runtime:
     variant.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     rows = ownership_rows(runtime.engine)
     with pytest.raises(CatalogError) as caught, session_scope(runtime.engine) as session:
-        sync_catalog(session, load_catalog(variant), NOW)
+        sync_catalog(session, load_catalog(variant, runbooks=available_runbooks()), NOW)
     role = "primary" if applied["aggregate-growth"][0] == leaving else "secondary"
     assert f"aggregate-growth ({role} from 2027-01-01)" in str(caught.value)
     assert ownership_rows(runtime.engine) == rows

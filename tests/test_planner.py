@@ -16,6 +16,7 @@ from catalog.loader import load_catalog
 from catalog.sync import sync_catalog
 from core.clock import fixed_clock
 from core.errors import OncallError
+from runbooks.document import available_runbooks
 from schedules import absences, planner
 from schedules.generate import rotation_of
 from schedules.planner import ScheduleInfeasible
@@ -139,7 +140,9 @@ def test_a_member_leaving_mid_year_is_planned_out_after_the_freeze(database_url:
     later = _opened(database_url, midyear)  # the bot ran on through the year
     before = _shifts(later)
     with session_scope(later.engine) as session:
-        report = sync_catalog(session, load_catalog(write_variant(tmp_path, drop_dana)), midyear)
+        report = sync_catalog(
+            session, load_catalog(write_variant(tmp_path, drop_dana), runbooks=available_runbooks()), midyear
+        )
     after = _shifts(later)
     frozen_until = midyear + timedelta(days=14)
     assert "member dana: removed from the rotation" in report.changes
@@ -206,7 +209,7 @@ def test_an_unstaffable_week_at_the_horizon_is_logged_and_the_schedule_stops_bef
     assert after[-1][0].astimezone(new_york).date() == date(2027, 12, 27)  # type: ignore[attr-defined]
     # the team file can still be synced (an owner edit, say); the report warns
     with session_scope(later.engine) as session:
-        report = sync_catalog(session, load_catalog(TEAM_FILE), NOW + timedelta(weeks=8))
+        report = sync_catalog(session, load_catalog(TEAM_FILE, runbooks=available_runbooks()), NOW + timedelta(weeks=8))
     assert any("2028-01-03" in warning for warning in report.warnings)
 
 

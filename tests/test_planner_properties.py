@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from catalog.loader import load_catalog
 from catalog.sync import sync_catalog
 from core.errors import OncallError
+from runbooks.document import available_runbooks
 from schedules import absences, planner
 from schedules.generate import rotation_of
 from storage import schema
@@ -106,7 +107,7 @@ def load(engine: Engine, directory: Path, case: Case) -> bool:
     path.write_text(yaml.safe_dump(case.team_file, sort_keys=False), encoding="utf-8")
     try:
         with session_scope(engine) as session:
-            sync_catalog(session, load_catalog(path), NOW)
+            sync_catalog(session, load_catalog(path, runbooks=available_runbooks()), NOW)
     except OncallError:
         return False
     return True

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from catalog import owners as ownership
-from catalog.loader import load_catalog
 from catalog.queries import resolve_team
 from catalog.sync import SyncReport, sync_catalog
 from core.timefmt import local_date
@@ -17,7 +16,7 @@ from storage.db import team_writer
 from storage.enums import AuditAction
 from storage.models import Team
 from usecases.audit import Actor, record
-from usecases.runtime import Runtime, record_sync
+from usecases.runtime import Runtime, read_team_file, record_sync
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,7 @@ def apply_owners(
 def sync(runtime: Runtime, actor: Actor) -> SyncReport:
     """Validate the whole team file first (nothing is locked or written if it is bad), then
     load it under the writer lock of every team it names."""
-    catalog = load_catalog(runtime.settings.oncall_team_file)
+    catalog = read_team_file(runtime)
     with team_writer(runtime.engine, *(team.id for team in catalog.teams)) as session:
         report = sync_catalog(session, catalog, runtime.clock())
         record_sync(session, actor, report, runtime)

@@ -17,10 +17,12 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
 from catalog.loader import load_catalog
+from catalog.schema import CatalogFile
 from catalog.sync import SyncReport, sync_catalog
 from core.clock import Clock, system_clock
 from core.errors import OncallError
 from core.settings import Settings
+from runbooks.document import available_runbooks
 from schedules import planner
 from storage import schema
 from storage.db import is_memory_sqlite, make_engine, team_writer
@@ -110,10 +112,15 @@ def _extend(runtime: Runtime, team_id: str) -> None:
         log.error("%s; the schedule stops just before it", stopped)
 
 
+def read_team_file(runtime: Runtime) -> CatalogFile:
+    """The configured team file, validated fully (a pipeline without its run book file
+    included): every problem is refused before anything is locked or written."""
+    return load_catalog(runtime.settings.oncall_team_file, runbooks=available_runbooks())
+
+
 def sync_team_file(runtime: Runtime, session: Session) -> SyncReport:
-    """Validate the configured team file fully, then load it in `session`'s transaction."""
-    catalog = load_catalog(runtime.settings.oncall_team_file)
-    return sync_catalog(session, catalog, runtime.clock())
+    """Validate the configured team file, then load it in `session`'s transaction."""
+    return sync_catalog(session, read_team_file(runtime), runtime.clock())
 
 
 def record_sync(session: Session, actor: audit.Actor, report: SyncReport, runtime: Runtime) -> None:
