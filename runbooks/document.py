@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from core.errors import OncallError
+
 RUNBOOK_DIR: Path = Path(__file__).parent
 """Folder holding the shipped ``<slug>.md`` files (installed as package data)."""
 
@@ -26,7 +28,7 @@ _FENCE = re.compile(r"[ \t]*(`{3,}|~{3,})(.*)")
 _FRONT_MATTER_DELIMITER = "---"
 
 
-class RunbookError(ValueError):
+class RunbookError(OncallError):
     """A run book is missing or malformed; the message names the file so it can be fixed."""
 
     def __init__(self, path: Path, reason: str) -> None:
