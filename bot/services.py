@@ -28,5 +28,6 @@ class Services:
 
 def services_of(context: Any) -> Services:
     services = context[CONTEXT_KEY]
-    assert isinstance(services, Services)
+    if not isinstance(services, Services):
+        raise TypeError("the services middleware did not run")
     return services

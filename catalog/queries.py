@@ -11,6 +11,7 @@ from catalog.sync import current_owners
 from core.errors import Ambiguous, NotFound
 from core.timefmt import local_date
 from schedules.people import Person
+from storage.db import existing
 from storage.models import Member, Pipeline, Team
 
 
@@ -49,9 +50,7 @@ def resolve_team(
     if slack_user:
         member = session.exec(select(Member).where(Member.slack_id == slack_user, col(Member.active))).first()
         if member is not None:
-            team = session.get(Team, member.team_id)
-            assert team is not None
-            return team
+            return existing(session, Team, member.team_id)
     some = session.exec(select(Team).order_by(col(Team.id)).limit(2)).all()
     if len(some) == 1:
         return some[0]
@@ -78,8 +77,7 @@ def pipeline_info(session: Session, pipeline_id: str, now: datetime) -> Pipeline
     pipeline = session.get(Pipeline, pipeline_id)
     if pipeline is None or not pipeline.active:
         raise NotFound(f"no pipeline '{pipeline_id}'")
-    team = session.get(Team, pipeline.team_id)
-    assert team is not None
+    team = existing(session, Team, pipeline.team_id)
     owners = current_owners(session, pipeline_id, local_date(now, team.timezone))
     primary = session.get(Member, owners.primary_id) if owners else None
     secondary = session.get(Member, owners.secondary_id) if owners else None

@@ -15,6 +15,7 @@ from catalog.schema import CatalogFile, MemberEntry, PipelineEntry, TeamEntry
 from core.timefmt import local_date
 from schedules import planner
 from schedules.generate import active_members
+from storage.db import existing
 from storage.enums import OwnershipOrigin, TimeOffOrigin
 from storage.models import Member, Ownership, Pipeline, Team, TimeOff
 
@@ -210,9 +211,7 @@ def _retire_members(session: Session, removed: list[str], today: date, report: S
             raise CatalogError(
                 f"cannot remove member '{member_id}': still owns {', '.join(owned)}; hand these pipelines over first"
             )
-        member = session.get(Member, member_id)
-        assert member is not None
-        member.active = False
+        existing(session, Member, member_id).active = False
         report.changes.append(f"member {member_id}: removed from the rotation")
 
 

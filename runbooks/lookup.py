@@ -9,6 +9,7 @@ from sqlmodel import Session
 from catalog.queries import PipelineInfo, pick_pipeline, pipeline_info
 from runbooks.document import Runbook, load_runbook
 from schedules.queries import OnCall, on_call_at
+from storage.db import existing
 from storage.models import Team
 
 
@@ -28,9 +29,7 @@ class OwnersView:
 def owners_view(session: Session, query: str, now: datetime) -> OwnersView:
     """`who <pipeline>`: the pipeline's owners and its team's current on-call."""
     info = pipeline_info(session, pick_pipeline(session, query), now)
-    team = session.get(Team, info.team_id)
-    assert team is not None
-    return OwnersView(info, on_call_at(session, team, now))
+    return OwnersView(info, on_call_at(session, existing(session, Team, info.team_id), now))
 
 
 def runbook_view(session: Session, query: str, now: datetime) -> RunbookView:

@@ -15,6 +15,7 @@ from core.errors import NotFound, OncallError
 from core.timefmt import local_date, local_midnight
 from schedules.availability import overlaps, time_off
 from schedules.planner import Change, replan
+from storage.db import existing
 from storage.enums import Role, TimeOffOrigin
 from storage.models import Member, Shift, Team, TimeOff
 
@@ -48,10 +49,7 @@ def member_or_refuse(session: Session, member_id: str) -> Member:
 
 
 def team_of(session: Session, member: Member) -> Team:
-    team = session.get(Team, member.team_id)
-    if team is None:  # the foreign key makes this impossible; say so rather than assert
-        raise NotFound(f"member '{member.id}' has no team '{member.team_id}'")
-    return team
+    return existing(session, Team, member.team_id)
 
 
 def record_time_off(

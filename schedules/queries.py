@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from schedules.people import Person
+from storage.db import existing
 from storage.enums import ShiftOrigin
 from storage.models import Member, Shift, Team
 
@@ -54,9 +55,8 @@ def shifts_between(session: Session, team: Team, start: datetime, weeks: int) ->
 
 
 def _resolve(session: Session, team: Team, shift: Shift) -> OnCall:
-    primary = session.get(Member, shift.primary_id)
-    secondary = session.get(Member, shift.secondary_id)
-    assert primary is not None and secondary is not None  # foreign keys guarantee it
+    primary = existing(session, Member, shift.primary_id)
+    secondary = existing(session, Member, shift.secondary_id)
     return OnCall(
         team_id=team.id,
         team_name=team.name,

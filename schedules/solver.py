@@ -1548,7 +1548,8 @@ def solve(problem: Problem) -> tuple[Assignment, ...]:
             best = (score, sch)
         if not any(score[:-1]):
             break
-    assert best is not None
+    if best is None:
+        raise RuntimeError("no starting schedule was tried")  # _starts always yields one
     return best[1].assignments()
 
 

@@ -17,11 +17,13 @@ lock for work that is not a team's (the schema upgrade, the first load of the te
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
+Row = TypeVar("Row", bound=SQLModel)
 WRITER_OPTION = "oncall_writer"
 BUSY_TIMEOUT_SECONDS = 30
 
@@ -112,6 +114,15 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     committed if the block succeeds, rolled back otherwise."""
     with team_writer(engine) as session:
         yield session
+
+
+def existing(session: Session, model: type[Row], key: object) -> Row:
+    """A row a foreign key guarantees: its absence means a broken database, said plainly
+    (not an `assert`, which `python -O` would remove)."""
+    row = session.get(model, key)
+    if row is None:
+        raise LookupError(f"{model.__name__} {key!r} is missing, though a foreign key guarantees it")
+    return row
 
 
 def ping(engine: Engine) -> bool:
