@@ -319,11 +319,14 @@ def _quarter_or_next(chosen: ownership.Quarter | None, team: Team, runtime: Runt
 @app.command()
 def serve(
     port: Annotated[int | None, typer.Option(help="HTTP port (default: $PORT or 3000).")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to listen on (default: $HOST or 0.0.0.0; 127.0.0.1 behind a proxy).")
+    ] = None,
 ) -> None:
     """Run the Slack bot: Socket Mode if SLACK_APP_TOKEN is set, else HTTP."""
     from bot.server import serve as run_server
 
-    run_server(Settings(), port)
+    run_server(Settings(), port, host)
 
 
 def main() -> None:
