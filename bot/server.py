@@ -34,6 +34,8 @@ from usecases.runtime import Runtime, open_runtime
 if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication
 
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
 log = logging.getLogger(__name__)
 THREADS = 8
 # Under the 30 s most platforms wait between SIGTERM and SIGKILL.
@@ -105,15 +107,9 @@ def _serve_http(edge: SlackEdge, app: App, address: tuple[str, int]) -> None:
 def _serve_socket_mode(runtime: Runtime, app: App, app_token: str, address: tuple[str, int]) -> None:
     """Slack's events over a WebSocket; `/healthz` still answers on the HTTP port, so a
     platform's health check passes."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
     health = _listen(health_app(lambda: ping(runtime.engine)), address, 1)
     threading.Thread(target=health.run, name="healthz", daemon=True).start()
-    handler = SocketModeHandler(app, app_token=app_token)
-    try:
-        handler.connect()  # type: ignore[no-untyped-call]
-    except SlackApiError as error:
-        raise _rejected("SLACK_APP_TOKEN", "apps.connections.open", error) from None
+    handler = socket_mode_handler(app, app_token)
     log.info("connected to Slack in Socket Mode; %s on %s:%s", HEALTH_PATH, *address)
     stopping = threading.Event()
     _on_termination(stopping.set)
@@ -121,6 +117,19 @@ def _serve_socket_mode(runtime: Runtime, app: App, app_token: str, address: tupl
     handler.close()  # type: ignore[no-untyped-call]
     _drain_listeners(app.listener_runner.listener_executor, time.monotonic() + DRAIN_SECONDS)
     log.info("stopped")
+
+
+def socket_mode_handler(app: App, app_token: str) -> "SocketModeHandler":
+    """Connected to Slack (slack_sdk's builtin WebSocket client); a refused app token is
+    reported like a refused bot token."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(app, app_token=app_token)
+    try:
+        handler.connect()  # type: ignore[no-untyped-call]
+    except SlackApiError as error:
+        raise _rejected("SLACK_APP_TOKEN", "apps.connections.open", error) from None
+    return handler
 
 
 def _listen(wsgi: "WSGIApplication", address: tuple[str, int], threads: int) -> BaseWSGIServer:
