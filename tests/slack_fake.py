@@ -680,11 +680,16 @@ class FakeSocketMode:
             self._connection = connection
             self.connections += 1
             self._cond.notify_all()
-        for message in connection:
-            ack = json.loads(message)
-            with self._cond:
-                self._acks[ack.get("envelope_id", "")] = ack
-                self._cond.notify_all()
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            for message in connection:
+                ack = json.loads(message)
+                with self._cond:
+                    self._acks[ack.get("envelope_id", "")] = ack
+                    self._cond.notify_all()
+        except ConnectionClosed:  # the client went away without a close frame: its choice
+            pass
 
     def wait_connected(self, timeout: float = 10.0) -> None:
         with self._cond:
