@@ -6,8 +6,9 @@
    Here a form with a real `payload` field is an interaction, anything else a plain form
    (a slash command). Socket Mode is not affected.
 2. A body that is not what Slack sends (`payload=notjson`, JSON `null`, JSON nested past
-   the recursion limit) makes Bolt raise while it builds the request: a 500 with a
-   traceback. `parse_body` names the problem instead, so the edge can answer 400.
+   the recursion limit, `"actions": "x"`) makes Bolt raise while it builds or routes the
+   request: a 500 with a traceback. `parse_body` names the problem instead, so the edge
+   can answer 400.
 """
 
 import json
@@ -32,9 +33,20 @@ def parse_body(raw: str, content_type: str | None) -> dict[str, Any]:
     if not raw:
         return {}
     if content_type == JSON_TYPE or raw.startswith("{"):
-        return _json_object(raw, "JSON body")
+        return _routable(_json_object(raw, "JSON body"))
     fields = dict(parse_qsl(raw, keep_blank_values=True))
-    return _json_object(fields["payload"], "payload field") if "payload" in fields else fields
+    return _routable(_json_object(fields["payload"], "payload field")) if "payload" in fields else fields
+
+
+def _routable(body: dict[str, Any]) -> dict[str, Any]:
+    """Bolt's matchers index into `event`, `view` and `actions` without checking their
+    types, so a wrong one would end in the error handler as a 500."""
+    for key, kind in (("event", dict), ("view", dict), ("actions", list)):
+        if key in body and not isinstance(body[key], kind):
+            raise MalformedBody(f"{key} is not a JSON {'object' if kind is dict else 'array'}")
+    if not all(isinstance(action, dict) for action in body.get("actions", [])):
+        raise MalformedBody("actions are not JSON objects")
+    return body
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ before Bolt sees it.
    answers 200.
 3. **Shape.** A signed body that is not what Slack sends gets 400, never a traceback.
 
-Bodies are never logged: a refused request leaves one short line (method, path, reason,
+A refused request's body is never logged, only one short line (method, path, reason,
 size), so a flood of them cannot fill the disk.
 """
 
@@ -80,7 +80,7 @@ class SlackEdge:
             raw = _read_capped(environ)
             self._verify(raw, environ)
             text = raw.decode("utf-8")  # the verifier decoded it already, so this cannot fail
-            fields = _parse(text, environ, len(raw))
+            request = _bolt_request(text, _parse(text, environ, len(raw)), environ)
         except Refused as refused:
             log.warning(
                 "refused %s %s: %s (%d bytes)",
@@ -90,7 +90,7 @@ class SlackEdge:
                 refused.size,
             )
             return _json(start_response, refused.status, {"error": refused.reason})
-        return self._dispatch(text, fields, environ, start_response)
+        return self._dispatch(request, start_response)
 
     def _verify(self, raw: bytes, environ: "WSGIEnvironment") -> None:
         timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
@@ -102,12 +102,14 @@ class SlackEdge:
         if not valid:
             raise Refused("401 Unauthorized", "invalid request", len(raw))
 
-    def _dispatch(
-        self, text: str, fields: dict[str, Any], environ: "WSGIEnvironment", start_response: "StartResponse"
-    ) -> Iterable[bytes]:
-        wsgi = WsgiHttpRequest(environ)
-        request = FormSafeRequest(body=text, fields=fields, query=wsgi.query_string, headers=wsgi.get_headers())
-        answer = self._app.dispatch(request)
+    def _dispatch(self, request: FormSafeRequest, start_response: "StartResponse") -> Iterable[bytes]:
+        """Our listeners' errors reach the error handler inside Bolt; what escapes
+        `dispatch` is Bolt failing to route a body of a shape `parse_body` let through."""
+        try:
+            answer = self._app.dispatch(request)
+        except Exception as error:
+            log.warning("refused a signed body Bolt could not route (%s)", type(error).__name__)
+            return _json(start_response, "400 Bad Request", {"error": "not a Slack payload"})
         response = WsgiHttpResponse(status=answer.status, headers=answer.headers, body=answer.body)
         start_response(response.status, response.get_headers())
         return response.get_body()
@@ -132,6 +134,16 @@ def _parse(text: str, environ: "WSGIEnvironment", size: int) -> dict[str, Any]:
         return parse_body(text, environ.get("CONTENT_TYPE"))
     except MalformedBody as error:
         raise Refused("400 Bad Request", str(error), size) from None
+
+
+def _bolt_request(text: str, fields: dict[str, Any], environ: "WSGIEnvironment") -> FormSafeRequest:
+    """Bolt reads the ids it routes by while building the request, and raises on a JSON
+    object of the wrong shape (`"view": 1`): that is a 400 too."""
+    wsgi = WsgiHttpRequest(environ)
+    try:
+        return FormSafeRequest(body=text, fields=fields, query=wsgi.query_string, headers=wsgi.get_headers())
+    except Exception:
+        raise Refused("400 Bad Request", "not a Slack payload", len(text.encode())) from None
 
 
 def _json(start_response: "StartResponse", status: str, payload: dict[str, Any]) -> Iterable[bytes]:

@@ -107,12 +107,12 @@ def _serve_http(edge: SlackEdge, app: App, address: tuple[str, int]) -> None:
 def _serve_socket_mode(runtime: Runtime, app: App, app_token: str, address: tuple[str, int]) -> None:
     """Slack's events over a WebSocket; `/healthz` still answers on the HTTP port, so a
     platform's health check passes."""
+    stopping = threading.Event()
+    _on_termination(stopping.set)  # before anything answers, so no signal can come earlier
     health = _listen(health_app(lambda: ping(runtime.engine)), address, 1)
     threading.Thread(target=health.run, name="healthz", daemon=True).start()
     handler = socket_mode_handler(app, app_token)
     log.info("connected to Slack in Socket Mode; %s on %s:%s", HEALTH_PATH, *address)
-    stopping = threading.Event()
-    _on_termination(stopping.set)
     stopping.wait()
     handler.close()  # type: ignore[no-untyped-call]
     _drain_listeners(app.listener_runner.listener_executor, time.monotonic() + DRAIN_SECONDS)
