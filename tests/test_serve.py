@@ -34,8 +34,10 @@ def _free_port() -> int:
 
 
 def _environment(slack: FakeSlack, database_url: str, **extra: str) -> dict[str, str]:
+    """What `oncall serve` reads, and nothing of the developer's (conftest clears the rest)."""
+    inherited = {name: value for name, value in os.environ.items() if name != "HOST"}
     return {
-        **os.environ,
+        **inherited,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.api_url,
