@@ -29,7 +29,7 @@ from sqlalchemy import insert
 from sqlmodel import SQLModel
 from waitress.server import TcpWSGIServer, create_server
 
-from bot.bolt_fix import FormSafeRequestHandler
+from bot.edge import SlackEdge, health_app
 from bot.server import http_app
 from core.clock import fixed_clock
 from core.settings import Settings
@@ -106,14 +106,15 @@ def served(app: Any) -> Iterator[str]:
         server.close()
 
 
-def noop_app(slack: FakeSlack) -> FormSafeRequestHandler:
-    app = App(client=WebClient(token=BOT_TOKEN, base_url=slack.api_url), signing_secret=SIGNING_SECRET)
+def noop_app(slack: FakeSlack) -> SlackEdge:
+    """Behind the same edge as the bot (which verifies signatures in Bolt's stead)."""
+    app = App(client=WebClient(token=BOT_TOKEN, base_url=slack.api_url), request_verification_enabled=False)
 
     def noop(ack: Ack) -> None:
         ack("ok")
 
     app.command("/noop")(noop)
-    return FormSafeRequestHandler(app)
+    return SlackEdge(app, SIGNING_SECRET, health_app(lambda: True))
 
 
 def measure(send: Callable[[], None], count: int) -> list[float]:

@@ -3,76 +3,176 @@
 waitress is a production WSGI server with a thread pool, so one slow request (a Slack
 API call, a long run book) never holds up the others — unlike Bolt's development server
 or the sync App inside the Starlette adapter, which serialise requests.
+
+Both modes stop gracefully on SIGTERM (what a platform sends before it replaces an
+instance) and SIGINT: stop taking requests, let the work in flight finish — including
+what Bolt runs after the ack, such as `/oncall away`'s re-plan, which answers through
+`response_url` — for up to `DRAIN_SECONDS`, then exit 0.
 """
 
-import json
 import logging
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
-import waitress
 from slack_bolt import App
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError
+from waitress import wasyncore
+from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
 from bot.app import build_app
-from bot.bolt_fix import FormSafeRequestHandler
-from core.settings import Settings, require
+from bot.edge import EVENTS_PATH, HEALTH_PATH, MAX_BODY_BYTES, SlackEdge, health_app
+from core.settings import MissingSetting, Settings, require
 from storage.db import ping
 from usecases.runtime import Runtime, open_runtime
 
 if TYPE_CHECKING:
-    from wsgiref.types import StartResponse, WSGIEnvironment
+    from wsgiref.types import WSGIApplication
 
-log = logging.getLogger(__name__)
-EVENTS_PATH = "/slack/events"
-THREADS = 8
-
-
-class OncallWSGI:
-    """`POST /slack/events` for Slack, `GET /healthz` for load balancers."""
-
-    def __init__(self, app: App, runtime: Runtime) -> None:
-        self._slack = FormSafeRequestHandler(app, path=EVENTS_PATH)
-        self._runtime = runtime
-
-    def __call__(self, environ: "WSGIEnvironment", start_response: "StartResponse") -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            return self._health(start_response)
-        return self._slack(environ, start_response)
-
-    def _health(self, start_response: "StartResponse") -> Iterable[bytes]:
-        healthy = ping(self._runtime.engine)
-        body = json.dumps({"ok": healthy, "database": "up" if healthy else "down"}).encode()
-        status = "200 OK" if healthy else "503 Service Unavailable"
-        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-        return [body]
-
-
-def http_app(runtime: Runtime) -> OncallWSGI:
-    """The WSGI application for HTTP mode (also what tests and benchmarks serve)."""
-    settings = runtime.settings
-    token = require(settings.slack_bot_token, "SLACK_BOT_TOKEN")
-    secret = require(settings.slack_signing_secret, "SLACK_SIGNING_SECRET")
-    return OncallWSGI(build_app(runtime, token=token, signing_secret=secret), runtime)
-
-
-def serve(settings: Settings, port: int | None = None) -> None:
-    """Run until interrupted. Missing tokens are reported before anything starts."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    token = require(settings.slack_bot_token, "SLACK_BOT_TOKEN")
-    if settings.slack_app_token is not None:
-        app_token = require(settings.slack_app_token, "SLACK_APP_TOKEN")
-        _serve_socket_mode(open_runtime(settings), token, app_token)
-        return
-    require(settings.slack_signing_secret, "SLACK_SIGNING_SECRET")
-    runtime = open_runtime(settings)
-    listen = port or settings.port
-    log.info("serving HTTP on port %s (%s, /healthz)", listen, EVENTS_PATH)
-    waitress.serve(http_app(runtime), host="0.0.0.0", port=listen, threads=THREADS)
-
-
-def _serve_socket_mode(runtime: Runtime, token: str, app_token: str) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    app = build_app(runtime, token=token, signing_secret=None)
-    log.info("connecting to Slack in Socket Mode")
-    SocketModeHandler(app, app_token=app_token).start()  # type: ignore[no-untyped-call]
+log = logging.getLogger(__name__)
+THREADS = 8
+# Under the 30 s most platforms wait between SIGTERM and SIGKILL.
+DRAIN_SECONDS = 25.0
+POLL_SECONDS = 0.05
+
+
+class RejectedToken(MissingSetting):
+    """Slack refused a token: reported like a missing one, one line and exit code 2."""
+
+
+def bolt_app(runtime: Runtime, token: str) -> App:
+    """The Bolt app, with Bolt's own signature check off: the edge checks signatures on
+    the raw bytes before Bolt parses anything, and Socket Mode has none. Bolt calls
+    `auth.test` here, so a bad token is found before anything is served."""
+    try:
+        return build_app(runtime, token=token, signing_secret=None)
+    except BoltError as error:
+        if isinstance(error.__context__, SlackApiError):
+            raise _rejected("SLACK_BOT_TOKEN", "auth.test", error.__context__) from None
+        raise
+
+
+def _rejected(variable: str, method: str, error: SlackApiError) -> RejectedToken:
+    return RejectedToken(
+        f"{variable} was refused by Slack ({method}: {error.response.get('error')}): "
+        "see the README section 'Create the Slack app'"
+    )
+
+
+def http_app(runtime: Runtime, app: App | None = None) -> SlackEdge:
+    """The WSGI application for HTTP mode (also what tests and benchmarks serve)."""
+    settings = runtime.settings
+    secret = require(settings.slack_signing_secret, "SLACK_SIGNING_SECRET")
+    bolt = app or bolt_app(runtime, require(settings.slack_bot_token, "SLACK_BOT_TOKEN"))
+    return SlackEdge(bolt, secret, health_app(lambda: ping(runtime.engine)))
+
+
+def serve(settings: Settings, port: int | None = None, host: str | None = None) -> None:
+    """Run until SIGTERM or SIGINT. Missing or refused tokens are reported before
+    anything is served."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    token = require(settings.slack_bot_token, "SLACK_BOT_TOKEN")
+    app_token = None if settings.slack_app_token is None else require(settings.slack_app_token, "SLACK_APP_TOKEN")
+    if app_token is None:
+        require(settings.slack_signing_secret, "SLACK_SIGNING_SECRET")
+    runtime = open_runtime(settings)
+    app = bolt_app(runtime, token)
+    address = (host or settings.host, port or settings.port)
+    if app_token is None:
+        _serve_http(http_app(runtime, app), app, address)
+    else:
+        _serve_socket_mode(runtime, app, app_token, address)
+
+
+def _serve_http(edge: SlackEdge, app: App, address: tuple[str, int]) -> None:
+    server = _listen(edge, address, THREADS)
+    log.info("serving HTTP on %s:%s (%s, %s)", *address, EVENTS_PATH, HEALTH_PATH)
+
+    def stop() -> None:
+        server.accepting = False  # the listening socket is no longer polled
+        threading.Thread(target=_drain_then_close, args=(server, app), name="drain").start()
+
+    _on_termination(stop)
+    server.run()  # returns once `_drain_then_close` has closed every channel
+    log.info("stopped")
+
+
+def _serve_socket_mode(runtime: Runtime, app: App, app_token: str, address: tuple[str, int]) -> None:
+    """Slack's events over a WebSocket; `/healthz` still answers on the HTTP port, so a
+    platform's health check passes."""
+    stopping = threading.Event()
+    _on_termination(stopping.set)  # before anything answers, so no signal can come earlier
+    health = _listen(health_app(lambda: ping(runtime.engine)), address, 1)
+    threading.Thread(target=health.run, name="healthz", daemon=True).start()
+    handler = socket_mode_handler(app, app_token)
+    log.info("connected to Slack in Socket Mode; %s on %s:%s", HEALTH_PATH, *address)
+    stopping.wait()
+    handler.close()  # type: ignore[no-untyped-call]
+    _drain_listeners(app.listener_runner.listener_executor, time.monotonic() + DRAIN_SECONDS)
+    log.info("stopped")
+
+
+def socket_mode_handler(app: App, app_token: str) -> "SocketModeHandler":
+    """Connected to Slack (slack_sdk's builtin WebSocket client); a refused app token is
+    reported like a refused bot token."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(app, app_token=app_token)
+    try:
+        handler.connect()  # type: ignore[no-untyped-call]
+    except SlackApiError as error:
+        raise _rejected("SLACK_APP_TOKEN", "apps.connections.open", error) from None
+    return handler
+
+
+def _listen(wsgi: "WSGIApplication", address: tuple[str, int], threads: int) -> BaseWSGIServer:
+    host, port = address
+    server = create_server(wsgi, host=host, port=port, threads=threads, max_request_body_size=MAX_BODY_BYTES)
+    if isinstance(server, MultiSocketServer):  # only for a list of listen addresses, which we never pass
+        raise TypeError("one listen address expected")
+    return server
+
+
+def _on_termination(stop: Callable[[], None]) -> None:
+    """Call `stop` once, on the first SIGTERM or SIGINT."""
+    stopped = threading.Event()
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        if not stopped.is_set():
+            stopped.set()
+            log.info("%s: finishing the work in flight (up to %.0f s)", signal.Signals(signum).name, DRAIN_SECONDS)
+            stop()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+
+
+def _drain_then_close(server: BaseWSGIServer, app: App) -> None:
+    """Wait for the requests being served, then for what Bolt runs after their acks; then
+    close every connection from the server's own loop, which makes `server.run` return."""
+    deadline = time.monotonic() + DRAIN_SECONDS
+    dispatcher = server.task_dispatcher
+    while time.monotonic() < deadline:
+        with dispatcher.lock:
+            if dispatcher.active_count == 0 and not dispatcher.queue:
+                break
+        time.sleep(POLL_SECONDS)
+    _drain_listeners(app.listener_runner.listener_executor, deadline)
+    loop: Any = server  # types-waitress has `trigger` as an int and no `_map`
+    loop.trigger.pull_trigger(lambda: wasyncore.close_all(loop._map))
+
+
+def _drain_listeners(executor: Executor, deadline: float) -> None:
+    """Bolt's listener pool, where listeners go on after their ack, finished by `deadline`."""
+    waiter = threading.Thread(target=executor.shutdown, name="drain-listeners", daemon=True)
+    waiter.start()
+    waiter.join(max(0.0, deadline - time.monotonic()))
+    if waiter.is_alive():
+        log.warning("gave up waiting for listeners after %.0f s; their work is lost", DRAIN_SECONDS)

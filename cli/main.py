@@ -266,11 +266,14 @@ def owners_apply(quarter: QuarterOption = None, team: TeamOption = None) -> None
 @app.command()
 def serve(
     port: Annotated[int | None, typer.Option(help="HTTP port (default: $PORT or 3000).")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to listen on (default: $HOST or 0.0.0.0; 127.0.0.1 behind a proxy).")
+    ] = None,
 ) -> None:
     """Run the Slack bot: Socket Mode if SLACK_APP_TOKEN is set, else HTTP."""
     from bot.server import serve as run_server
 
-    run_server(Settings(), port)
+    run_server(Settings(), port, host)
 
 
 COMMAND_MODULES = (audit, time_off)  # each registers its commands on `app` when imported

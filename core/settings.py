@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     slack_api_url: str = SLACK_API_URL
     database_url: str = DEFAULT_DATABASE_URL
     oncall_team_file: Path = Path("team.yaml")
+    host: str = "0.0.0.0"
     port: int = 3000
 
     @field_validator("slack_api_url")

@@ -53,6 +53,7 @@ __all__ = [
     "TEAM_ID",
     "VERIFICATION_TOKEN",
     "FakeSlack",
+    "FakeSocketMode",
     "RecordedCall",
     "app_mention",
     "block_actions",
@@ -219,6 +220,8 @@ class FakeSlack:
         self.default_timezone: str = DEFAULT_TIMEZONE
         self.user_names: dict[str, str] = dict(KNOWN_USERS)
         self.channel_names: dict[str, str] = {"C0TEAM": "data-oncall"}
+        #: What ``apps.connections.open`` hands out: a :class:`FakeSocketMode` URL.
+        self.socket_mode_url: str | None = None
         self._cond = threading.Condition()
         self._calls: list[RecordedCall] = []
         self._failures: dict[str, list[_Failure]] = {}
@@ -578,6 +581,10 @@ class FakeSlack:
                 "bot_id": BOT_ID,
                 "is_enterprise_install": False,
             }
+        if method == "apps.connections.open":
+            if self.socket_mode_url is None:
+                return {"ok": False, "error": "invalid_auth"}
+            return {"ok": True, "url": self.socket_mode_url}
         if method == "chat.postMessage":
             ts = self._next_ts()
             return {
@@ -625,6 +632,83 @@ class FakeSlack:
         if method in ("views.open", "views.push", "views.update", "views.publish"):
             return {"ok": True, "view": self._view(params, method)}
         return {"ok": True}
+
+
+class FakeSocketMode:
+    """Slack's Socket Mode WebSocket server, for one client at a time.
+
+    Set ``slack.socket_mode_url = socket_mode.url`` so ``apps.connections.open`` hands it
+    out. :meth:`send` delivers an envelope the way Slack does
+    (``{"envelope_id", "type", "payload", "accepts_response_payload"}``) and returns the
+    client's acknowledgement (``{"envelope_id", "payload"?}``).
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._connection: Any = None
+        self._acks: dict[str, JsonDict] = {}
+        self._server: Any = None
+        self.connections = 0
+
+    def start(self) -> Self:
+        from websockets.sync.server import serve
+
+        self._server = serve(self._serve, "127.0.0.1", 0)
+        threading.Thread(target=self._server.serve_forever, name="fake-socket-mode", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        port = self._server.socket.getsockname()[1]
+        return f"ws://127.0.0.1:{port}/link/?ticket={uuid.uuid4()}&app_id={APP_ID}"
+
+    def _serve(self, connection: Any) -> None:
+        hello = {"type": "hello", "num_connections": 1, "connection_info": {"app_id": APP_ID}}
+        connection.send(_compact(hello))
+        with self._cond:
+            self._connection = connection
+            self.connections += 1
+            self._cond.notify_all()
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            for message in connection:
+                ack = json.loads(message)
+                with self._cond:
+                    self._acks[ack.get("envelope_id", "")] = ack
+                    self._cond.notify_all()
+        except ConnectionClosed:  # the client went away without a close frame: its choice
+            pass
+
+    def wait_connected(self, timeout: float = 10.0) -> None:
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._connection is not None, timeout=timeout):
+                raise AssertionError(f"no Socket Mode client connected within {timeout}s")
+
+    def send(self, kind: str, payload: JsonDict, timeout: float = 10.0) -> JsonDict:
+        """Deliver one envelope (``kind``: ``slash_commands``, ``interactive``,
+        ``events_api``) and wait for its ack."""
+        self.wait_connected(timeout)
+        envelope_id = str(uuid.uuid4())
+        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload, "accepts_response_payload": True}
+        with self._cond:
+            connection = self._connection
+        connection.send(_compact(envelope))
+        with self._cond:
+            if not self._cond.wait_for(lambda: envelope_id in self._acks, timeout=timeout):
+                raise AssertionError(f"envelope {envelope_id} ({kind}) was not acknowledged within {timeout}s")
+            return self._acks[envelope_id]
 
 
 # --------------------------------------------------------------------------------------
