@@ -1,9 +1,9 @@
 """Booking and cancelling time off, from any front end: under the team's writer lock,
 re-validated inside it, audited in the same transaction."""
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from schedules import absences
 from schedules.absences import TimeOffResult
@@ -22,18 +22,7 @@ def book(runtime: Runtime, actor: Actor, member_id: str, first: date, last: date
     with team_writer(runtime.engine, team_id) as session:
         result = absences.record_time_off(session, member_id, first, last, reason, now)
         summary = f"{member_id} away {first} to {last}" + (f" ({reason})" if reason else "")
-        details = {"booking": result.booking.id, "first_day": str(first), "last_day": str(last), "reason": reason}
-        record(
-            session,
-            actor,
-            team_id,
-            AuditAction.TIME_OFF_BOOKED,
-            summary,
-            now,
-            member_id=member_id,
-            details=details,
-            changes=result.changes,
-        )
+        _record(session, actor, AuditAction.TIME_OFF_BOOKED, summary, result, now)
     return result
 
 
@@ -53,19 +42,26 @@ def cancel(runtime: Runtime, actor: Actor, booking_id: int, *, as_member: str | 
         result = absences.cancel_time_off(session, booking_id, now, actor.describe())
         off = result.booking
         summary = f"{member_id}'s time off #{booking_id} ({off.first_day} to {off.last_day}) cancelled"
-        details = {"booking": booking_id, "first_day": str(off.first_day), "last_day": str(off.last_day)}
-        record(
-            session,
-            actor,
-            team_id,
-            AuditAction.TIME_OFF_CANCELLED,
-            summary,
-            now,
-            member_id=member_id,
-            details=details,
-            changes=result.changes,
-        )
+        _record(session, actor, AuditAction.TIME_OFF_CANCELLED, summary, result, now)
     return result
+
+
+def _record(
+    session: Session, actor: Actor, action: AuditAction, summary: str, result: TimeOffResult, now: datetime
+) -> None:
+    off = result.booking
+    details = {"booking": off.id, "first_day": str(off.first_day), "last_day": str(off.last_day), "reason": off.reason}
+    record(
+        session,
+        actor,
+        result.team.id,
+        action,
+        summary,
+        now,
+        member_id=off.member_id,
+        details=details,
+        changes=result.changes,
+    )
 
 
 def upcoming(runtime: Runtime, team: Team, member_id: str | None = None) -> list[TimeOff]:
