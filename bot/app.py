@@ -1,9 +1,13 @@
-"""Building the Bolt app: one WebClient with retries, listeners, and the services."""
+"""Building the Bolt app: one WebClient with retries, a unit of work per request, events
+answered once, listeners, and the one error handler."""
 
 import logging
-from typing import Any
+from concurrent.futures import Executor
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -12,10 +16,13 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.listeners import register_listeners
-from bot.services import CONTEXT_KEY, Services
+from bot.services import Services
+from bot.session import unit_of_work
+from storage.receipts import first_delivery
 from usecases.runtime import Runtime
 
 log = logging.getLogger(__name__)
+BOLT_LOGGER = "slack_bolt"
 
 
 def web_client(token: str, base_url: str) -> WebClient:
@@ -32,20 +39,56 @@ def web_client(token: str, base_url: str) -> WebClient:
     )
 
 
-def build_app(runtime: Runtime, *, token: str, signing_secret: str | None) -> App:
+class OncallApp(App):
+    """Bolt's App with the request's unit of work around the whole dispatch (listeners run
+    before the response, so inside it) and Events API deliveries answered once."""
+
+    def __init__(self, runtime: Runtime, **kwargs: object) -> None:
+        super().__init__(process_before_response=True, **kwargs)  # type: ignore[arg-type]
+        self.runtime = runtime
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        if self._is_repeat_delivery(req):
+            return BoltResponse(status=200, body="")
+        with unit_of_work(self.runtime.engine, req.context):
+            return super().dispatch(req)
+
+    def _is_repeat_delivery(self, req: BoltRequest) -> bool:
+        event_id = req.body.get("event_id") if req.body.get("type") == "event_callback" else None
+        if not isinstance(event_id, str) or not event_id:
+            return False
+        if first_delivery(self.runtime.engine, event_id[:100], self.runtime.clock()):
+            return False
+        log.info("event %s was delivered again (retry %s): already answered", event_id[:100], _retry_number(req))
+        return True
+
+
+def _retry_number(req: BoltRequest) -> str:
+    values = req.headers.get("x-slack-retry-num") or ["?"]
+    return values[0][:8]
+
+
+class _ClientOverToken(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when given a client (ours has
+    the same token, plus retries and the API address) and warns on every start; the
+    warning says nothing true about our set-up, so it is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+def build_app(runtime: Runtime, *, token: str, signing_secret: str | None) -> OncallApp:
     """The Bolt app; without a signing secret it can only serve Socket Mode."""
-    services = Services(runtime)
-    app = App(
+    logger = logging.getLogger(BOLT_LOGGER)
+    if not any(isinstance(existing, _ClientOverToken) for existing in logger.filters):
+        logger.addFilter(_ClientOverToken())
+    app = OncallApp(
+        runtime,
         client=web_client(token, runtime.settings.slack_api_url),
         signing_secret=signing_secret,
         request_verification_enabled=signing_secret is not None,
-        logger=logging.getLogger("slack_bolt"),
+        logger=logger,
     )
-
-    def provide_services(context: BoltContext, next: Any) -> None:
-        context[CONTEXT_KEY] = services
-        next()
-
-    app.use(provide_services)
-    register_listeners(app)
+    executor: Executor = app.listener_runner.listener_executor
+    register_listeners(app, Services(runtime, after_ack=executor.submit))
     return app

@@ -4,6 +4,7 @@ import re
 from collections.abc import Iterator
 
 SECTION_LIMIT = 3000  # characters in one section block's text
+ECHO_LIMIT = 80  # characters of the user's own text quoted back in an answer
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -13,6 +14,19 @@ def escape_mrkdwn(text: str) -> str:
     shown literally and never ping anyone.
     """
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def shorten(text: str, limit: int = ECHO_LIMIT) -> str:
+    """User text quoted back: whitespace collapsed, backticks (which would end our code
+    span) made quotes, cut to `limit` with "…". The one helper for every echo, so no
+    answer can grow past a Block Kit limit because of what someone typed; escape after."""
+    text = " ".join(text.split()).replace("`", "'")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fit(text: str, limit: int) -> str:
+    """Rendered text cut to a Block Kit limit, marked with "…" when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")

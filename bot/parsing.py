@@ -8,9 +8,14 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from bot.mrkdwn import shorten
+from core.dates import InvalidDate, looks_like_date, parse_day
+
 DEFAULT_WEEKS = 4
 MAX_WEEKS = 26
 MAX_AWAY_DAYS = 366
+MAX_QUERY = 200  # no pipeline name is longer; the rest of a pasted essay is noise
+_QUOTES_AND_PUNCTUATION = "?!.,;:'\"()\u201c\u201d\u2018\u2019"  # curly quotes from phones
 AWAY_USAGE = (
     "`away` takes a first day and, for more than one day, a last day: `/oncall away 2027-03-01 2027-03-05 ski trip`"
 )
@@ -47,6 +52,11 @@ class Away:
 
 
 @dataclass(frozen=True)
+class AwayList:
+    """The asker's own upcoming time off, each with a Cancel button."""
+
+
+@dataclass(frozen=True)
 class Fairness:
     """The fairness table over the weeks planned ahead."""
 
@@ -67,7 +77,7 @@ class ShowRunbook:
     share: bool = False
 
 
-OncallRequest = Now | Next | Schedule | Who | Away | Fairness | Help
+OncallRequest = Now | Next | Schedule | Who | Away | AwayList | Fairness | Help
 RunbookRequest = RunbookList | ShowRunbook | Help
 MentionRequest = OncallRequest | RunbookRequest
 
@@ -85,26 +95,31 @@ def parse_oncall(text: str) -> OncallRequest:
     if verb == "schedule":
         return _schedule(rest)
     if verb == "who":
-        return Who(" ".join(rest)) if rest else Help("`who` needs a pipeline, e.g. `/oncall who aggregate-growth`")
+        return Who(_query(rest)) if rest else Help("`who` needs a pipeline, e.g. `/oncall who aggregate-growth`")
     if verb == "away":
         return _away(rest)
     if verb == "fairness" and not rest:
         return Fairness()
     if verb == "help" and not rest:
         return Help()
-    return Help(f"I don't know `{_clip(text)}`.")
+    return Help(f"I don't know `{shorten(text)}`.")
 
 
 def _away(rest: list[str]) -> OncallRequest:
-    """`away FIRST LAST [reason…]`, ISO dates, last day included; one date means one day."""
-    days = []
-    for word in rest[:2]:
-        try:
-            days.append(date.fromisoformat(word))
-        except ValueError:
-            break
-    if not days:
+    """`away FIRST [LAST] [reason…]`, ISO dates, last day included; one date means one day;
+    `away list` lists. Every word shaped like a date must be one: a typo is refused, never
+    read as the reason."""
+    if [word.lower() for word in rest] == ["list"]:
+        return AwayList()
+    if not rest or not looks_like_date(rest[0]):
         return Help(AWAY_USAGE)
+    if len(rest) > 2 and looks_like_date(rest[2]):
+        return Help(f"`away` takes at most two days, a first and a last. {AWAY_USAGE}")
+    dated = rest[:2] if len(rest) > 1 and looks_like_date(rest[1]) else rest[:1]
+    try:
+        days = [parse_day(word) for word in dated]
+    except InvalidDate as invalid:
+        return Help(str(invalid))
     first, last = days[0], days[-1]
     if last < first:
         return Help(f"The last day {last} is before the first day {first}.")
@@ -113,12 +128,18 @@ def _away(rest: list[str]) -> OncallRequest:
     return Away(first, last, " ".join(rest[len(days) :])[:200])
 
 
+def _query(words: list[str]) -> str:
+    """A pipeline name as typed, without the punctuation of the sentence around it
+    ("who owns aggregate-growth?")."""
+    return " ".join(words)[:MAX_QUERY].strip(_QUOTES_AND_PUNCTUATION + " ")
+
+
 def _schedule(rest: list[str]) -> OncallRequest:
     if not rest:
         return Schedule()
     if len(rest) == 1 and rest[0].isdigit() and 1 <= int(rest[0]) <= MAX_WEEKS:
         return Schedule(int(rest[0]))
-    return Help(f"`schedule` takes a number of weeks from 1 to {MAX_WEEKS}, not `{_clip(' '.join(rest))}`.")
+    return Help(f"`schedule` takes a number of weeks from 1 to {MAX_WEEKS}, not `{shorten(' '.join(rest))}`.")
 
 
 def parse_runbook(text: str) -> RunbookRequest:
@@ -129,8 +150,7 @@ def parse_runbook(text: str) -> RunbookRequest:
     if words == ["help"]:
         return Help()
     share = len(words) > 1 and words[-1].lower() == "share"
-    query = " ".join(words[:-1] if share else words)
-    return ShowRunbook(query, share=share)
+    return ShowRunbook(_query(words[:-1] if share else words), share=share)
 
 
 def parse_mention(text: str) -> MentionRequest:
@@ -139,19 +159,13 @@ def parse_mention(text: str) -> MentionRequest:
     lowered = [word.lower().strip("?!.,") for word in words]
     if "runbook" in lowered:
         query = words[lowered.index("runbook") + 1 :]
-        return ShowRunbook(" ".join(query)) if query else RunbookList()
+        return ShowRunbook(_query(query)) if _query(query) else RunbookList()
     if "next" in lowered:
         return Next()
     if "schedule" in lowered:
         return Schedule()
     if "owns" in lowered and lowered.index("owns") + 1 < len(words):
-        return Who(" ".join(words[lowered.index("owns") + 1 :]))
+        return Who(_query(words[lowered.index("owns") + 1 :]))
     if not lowered or "call" in lowered or "now" in lowered or "oncall" in lowered:
         return Now()
-    return Help(f"I don't know `{_clip(' '.join(words))}`.")
-
-
-def _clip(text: str, limit: int = 80) -> str:
-    """User text shown back in help stays short (and is escaped by the renderer)."""
-    text = " ".join(text.split()).replace("`", "'")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return Help(f"I don't know `{shorten(' '.join(words))}`.")

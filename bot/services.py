@@ -1,33 +1,18 @@
-"""What listeners need from the outside world, handed to them through Bolt's context."""
+"""What listeners need from the outside world, bound to them when they are registered
+(Bolt deep-copies its context for lazy listeners, so it cannot carry these)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-from slack_sdk import WebClient
-from sqlmodel import Session
 
 from bot.users import TimezoneCache
-from catalog.queries import resolve_team
-from storage.models import Team
 from usecases.runtime import Runtime
 
-CONTEXT_KEY = "oncall"
+Later = Callable[[Callable[[], None]], object]
 
 
 @dataclass
 class Services:
     runtime: Runtime
+    #: Runs a callable on Bolt's listener pool, after the ack (and drained on SIGTERM).
+    after_ack: Later
     timezones: TimezoneCache = field(default_factory=TimezoneCache)
-
-    def team_for(self, session: Session, user_id: str | None, channel_id: str | None) -> Team:
-        return resolve_team(session, slack_user=user_id, channel=channel_id)
-
-    def viewer_timezone(self, client: WebClient, user_id: str, team: Team) -> str:
-        return self.timezones.timezone_of(client, user_id, fallback=team.timezone)
-
-
-def services_of(context: Any) -> Services:
-    services = context[CONTEXT_KEY]
-    if not isinstance(services, Services):
-        raise TypeError("the services middleware did not run")
-    return services

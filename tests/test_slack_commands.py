@@ -50,9 +50,18 @@ def test_empty_text_means_now_and_timezone_lookups_are_cached(bot_url: str, slac
     assert len(slack.calls_to("users.info")) == 1
 
 
-def test_users_info_failure_falls_back_to_the_team_timezone(bot_url: str, slack: FakeSlack) -> None:
+def test_users_info_failure_shows_a_member_their_own_timezone_from_the_team_file(
+    bot_url: str, slack: FakeSlack
+) -> None:
     slack.set_response("users.info", {"ok": False, "error": "missing_scope"})
-    answer = run_command(bot_url, slack, "/oncall", "now", user_id="U0B0B00")
+    answer = run_command(bot_url, slack, "/oncall", "now", user_id="U0B0B00")  # Bob, Europe/London in team.yaml
+    assert "until Mon 7 Dec 15:00 GMT" in section_texts(answer)
+    assert "Europe/London" in section_texts(answer)
+
+
+def test_users_info_failure_shows_a_stranger_the_team_timezone(bot_url: str, slack: FakeSlack) -> None:
+    slack.set_response("users.info", {"ok": False, "error": "missing_scope"})
+    answer = run_command(bot_url, slack, "/oncall", "now", user_id="U0STRANGER")
     assert "until Mon 7 Dec 10:00 EST" in section_texts(answer)
     assert "America/New_York" in section_texts(answer)
 
@@ -116,4 +125,4 @@ def test_rate_limited_timezone_lookup_does_not_delay_the_answer(bot_url: str, sl
     """users.info runs before the 3-second ack: a 429 must not make us wait out Retry-After."""
     slack.fail_next("users.info", status=429, headers={"Retry-After": "30"})
     answer = run_command(bot_url, slack, "/oncall", "now", user_id="U0B0B00")
-    assert "until Mon 7 Dec 10:00 EST" in section_texts(answer)
+    assert "until Mon 7 Dec 15:00 GMT" in section_texts(answer)  # Bob's own timezone, from team.yaml

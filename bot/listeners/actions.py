@@ -1,34 +1,81 @@
-"""Button clicks."""
+"""Button clicks. Every listener acks first, then works; who clicked comes from the
+signed body, never from a button's value; a button that no longer applies, or one we
+never drew, gets "this button is out of date" and changes nothing."""
 
 import re
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from sqlmodel import Session
 
-from bot import ids
-from bot.listeners.respond import compute
+from bot.answers import answer, cancel_away
+from bot.asker import Asker, resolve_asker
+from bot.deferred import deferred
+from bot.failures import deliver
+from bot.ids import ActionId
+from bot.listeners.respond import respond_all
 from bot.parsing import ShowRunbook
-from bot.services import services_of
+from bot.services import Services
+from bot.session import session_of
+from bot.views.away import bookings_messages
+from bot.views.message import plain
+from schedules.absences import upcoming_time_off
+from storage.models import Pipeline
+
+OUT_OF_DATE = plain("This button is out of date: nothing was changed. Ask again for a fresh answer.")
+MAX_ID_DIGITS = 12
 
 
-def open_runbook(
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-    context: BoltContext,
-) -> None:
-    """A pipeline choice button: show that run book in place of the choices."""
+def register(app: App, services: Services) -> None:
+    runtime = services.runtime
+
+    def asker_of(session: Session, body: dict[str, Any], client: WebClient) -> Asker:
+        channel = body.get("channel") if isinstance(body.get("channel"), dict) else {}
+        return resolve_asker(session, services, client, str(body["user"]["id"]), (channel or {}).get("id"))
+
+    def open_runbook(
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
+        context: BoltContext,
+    ) -> None:
+        """A pipeline choice button: that run book in place of the choices."""
+        ack()
+        session = session_of(context)
+        pipeline = session.get(Pipeline, str(action.get("value", ""))[:200])
+        if pipeline is None or not pipeline.active:
+            deliver(OUT_OF_DATE, body, client)
+            return
+        first, *rest = answer(session, ShowRunbook(pipeline.id), asker_of(session, body, client), runtime)
+        respond(replace_original=True, **first.payload())
+        respond_all(respond, rest)
+
+    def cancel_after_ack(session: Session, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        """Cancel the clicker's own booking, then redraw their list without it."""
+        value = str(body["actions"][0].get("value", ""))
+        if not value.isdecimal() or len(value) > MAX_ID_DIGITS:
+            deliver(OUT_OF_DATE, body, client)
+            return
+        asker = asker_of(session, body, client)
+        confirmation = cancel_away(session, int(value), asker, runtime)
+        member = asker.member_or_refuse("cancel")
+        remaining = upcoming_time_off(session, [member.id], runtime.clock(), asker.team.timezone)
+        respond(replace_original=True, **bookings_messages(remaining)[0].payload())
+        respond_all(respond, confirmation)
+
+    def out_of_date(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        deliver(OUT_OF_DATE, body, client)
+
+    app.action(re.compile(ActionId.OPEN_RUNBOOK.pattern()))(open_runbook)
+    app.action(re.compile(ActionId.CANCEL_TIME_OFF.pattern()))(
+        ack=_acknowledge, lazy=[deferred(runtime.engine, cancel_after_ack)]
+    )
+    app.action(re.compile(".*"))(out_of_date)
+
+
+def _acknowledge(ack: Ack) -> None:
     ack()
-    request = ShowRunbook(str(action.get("value", "")))
-    channel = (body.get("channel") or {}).get("id")
-    first, *rest = compute(services_of(context), client, request, body["user"]["id"], channel)
-    respond(replace_original=True, **first.payload())
-    for message in rest:
-        respond(**message.payload())
-
-
-def register(app: App) -> None:
-    app.action(re.compile(rf"^{ids.OPEN_RUNBOOK}:"))(open_runbook)

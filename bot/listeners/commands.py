@@ -1,54 +1,62 @@
-"""Slash commands: `/oncall` and `/runbook`."""
+"""Slash commands: `/oncall` and `/runbook`. `/oncall away` is acknowledged at once and
+booked after the ack, since re-planning a year can take longer than Slack's 3 seconds."""
 
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from sqlmodel import Session
 
-from bot.blocks import error_message
-from bot.listeners.respond import compute, reply
+from bot.answers import answer, book_away
+from bot.asker import resolve_asker
+from bot.deferred import deferred
+from bot.listeners.respond import reply, respond_all
 from bot.parsing import Away, ShowRunbook, parse_oncall, parse_runbook
-from bot.services import services_of
-from core.errors import OncallError
+from bot.services import Services
+from bot.session import session_of
 
 
-def oncall_command(
-    ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
-) -> None:
-    request = parse_oncall(command.get("text", ""))
-    if isinstance(request, Away):
-        _book_away(ack, command, client, respond, context, request)
-        return
-    reply(
-        ack,
-        respond,
-        compute(services_of(context), client, request, command["user_id"], command.get("channel_id")),
-    )
+def register(app: App, services: Services) -> None:
+    runtime = services.runtime
 
+    def _answer(command: dict[str, Any], client: WebClient, context: BoltContext, request: Any) -> Any:
+        session = session_of(context)
+        asker = resolve_asker(session, services, client, command["user_id"], command.get("channel_id"))
+        return answer(session, request, asker, runtime)
 
-def _book_away(
-    ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, request: Away
-) -> None:
-    """Re-planning a year can take a second or two: acknowledge within Slack's three
-    seconds first, then answer through `response_url` (a refusal too, since the ack has
-    already gone and the error handler could no longer answer in it)."""
-    ack(response_type="ephemeral", text=f"Booking your time off {request.first} to {request.last}…")
-    try:
-        messages = compute(services_of(context), client, request, command["user_id"], command.get("channel_id"))
-    except OncallError as error:
-        messages = [error_message(str(error))]
-    for message in messages:
-        respond(response_type="ephemeral", **message.payload())
+    def oncall_command(
+        ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+    ) -> None:
+        reply(services, ack, respond, _answer(command, client, context, parse_oncall(command.get("text", ""))))
 
+    def runbook_command(
+        ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+    ) -> None:
+        request = parse_runbook(command.get("text", ""))
+        share = isinstance(request, ShowRunbook) and request.share
+        reply(services, ack, respond, _answer(command, client, context, request), share=share)
 
-def runbook_command(
-    ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
-) -> None:
-    request = parse_runbook(command.get("text", ""))
-    messages = compute(services_of(context), client, request, command["user_id"], command.get("channel_id"))
-    reply(ack, respond, messages, share=isinstance(request, ShowRunbook) and request.share)
+    def acknowledge_away(ack: Ack, command: dict[str, Any]) -> None:
+        request = _away_request(command)
+        ack(response_type="ephemeral", text=f"Booking your time off {request.first} to {request.last}…")
 
+    def book_away_after_ack(session: Session, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        asker = resolve_asker(session, services, client, body["user_id"], body.get("channel_id"))
+        respond_all(respond, book_away(session, _away_request(body), asker, runtime))
 
-def register(app: App) -> None:
+    book_later = deferred(runtime.engine, book_away_after_ack)
+    app.command("/oncall", matchers=[_is_away])(ack=acknowledge_away, lazy=[book_later])
     app.command("/oncall")(oncall_command)
     app.command("/runbook")(runbook_command)
+
+
+def _is_away(command: dict[str, Any]) -> bool:
+    """Only a valid booking is deferred; a refused one is answered in the ack like any help."""
+    return isinstance(parse_oncall(command.get("text", "")), Away)
+
+
+def _away_request(command: dict[str, Any]) -> Away:
+    request = parse_oncall(command.get("text", ""))
+    if not isinstance(request, Away):
+        raise TypeError("only matched for a booking")
+    return request

@@ -1,21 +1,23 @@
-"""Events API: mentions, answered in a thread."""
+"""Events API: mentions, answered in a thread (once per `event_id`: see `bot.app`)."""
 
 from typing import Any
 
 from slack_bolt import App, BoltContext, Say
 from slack_sdk import WebClient
 
-from bot.listeners.respond import compute
+from bot.answers import answer
+from bot.asker import resolve_asker
 from bot.parsing import parse_mention
-from bot.services import services_of
+from bot.services import Services
+from bot.session import session_of
 
 
-def app_mention(event: dict[str, Any], say: Say, client: WebClient, context: BoltContext) -> None:
-    request = parse_mention(event.get("text", ""))
-    thread = event.get("thread_ts") or event["ts"]
-    for message in compute(services_of(context), client, request, event.get("user", ""), event.get("channel")):
-        say(thread_ts=thread, **message.payload())
+def register(app: App, services: Services) -> None:
+    def app_mention(event: dict[str, Any], say: Say, client: WebClient, context: BoltContext) -> None:
+        session = session_of(context)
+        asker = resolve_asker(session, services, client, event.get("user", ""), event.get("channel"))
+        thread = event.get("thread_ts") or event.get("ts")
+        for message in answer(session, parse_mention(event.get("text", "")), asker, services.runtime):
+            say(thread_ts=thread, **message.payload())
 
-
-def register(app: App) -> None:
     app.event("app_mention")(app_mention)

@@ -1,0 +1,1 @@
+"""Block Kit answers, one module per feature; `message` holds the pieces they share."""
