@@ -81,3 +81,28 @@ def test_a_mention_is_answered_in_its_thread(socket_mode: FakeSocketMode, slack:
     assert (call.body["channel"], call.body["thread_ts"]) == ("C0TEAM", "1701000000.000200")
     assert "Primary: <@U0DA7A0>" in section_texts(call.body)
     assert call.token == BOT_TOKEN
+
+
+def test_time_off_is_booked_listed_and_cancelled_by_button(socket_mode: FakeSocketMode, slack: FakeSlack) -> None:
+    """The deferred booking, the list and the Cancel button, over the WebSocket."""
+    bob = "U0B0B00"
+    payload = parse_payload(
+        slash_command("/oncall", "away 2027-03-01 2027-03-05", user_id=bob, response_url=slack.response_url())
+    )
+    assert socket_mode.send("slash_commands", payload)["payload"]["text"].startswith("Booking your time off")
+    assert "Time off booked" in section_texts(slack.wait_for("response/r1")[0].body)
+    listed = parse_payload(slash_command("/oncall", "away list", user_id=bob, response_url=slack.response_url()))
+    blocks = socket_mode.send("slash_commands", listed)["payload"]["blocks"]
+    [button] = [block["accessory"] for block in blocks if "accessory" in block]
+    click = click_button(blocks, button["action_id"], user_id=bob, response_url=slack.response_url("r2"))
+    assert set(socket_mode.send("interactive", parse_payload(click))) == {"envelope_id"}
+    replies = slack.wait_for("response/r2", count=2)
+    assert "Time off cancelled" in section_texts(replies[1].body)
+
+
+def test_a_redelivered_event_is_answered_once(socket_mode: FakeSocketMode, slack: FakeSlack) -> None:
+    event = parse_payload(event_callback(app_mention("who is on call?", ts="1701000000.000300")))
+    for _ in range(3):
+        assert set(socket_mode.send("events_api", event)) == {"envelope_id"}
+    slack.wait_for("chat.postMessage")
+    slack.assert_no_call("chat.postMessage", where=lambda call: len(slack.calls_to("chat.postMessage")) > 1)

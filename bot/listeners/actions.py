@@ -20,8 +20,8 @@ from bot.services import Services
 from bot.session import session_of
 from bot.views.away import bookings_messages
 from bot.views.message import plain
-from schedules.absences import upcoming_time_off
 from storage.models import Pipeline
+from usecases import time_off
 
 OUT_OF_DATE = plain("This button is out of date: nothing was changed. Ask again for a fresh answer.")
 MAX_ID_DIGITS = 12
@@ -62,7 +62,7 @@ def register(app: App, services: Services) -> None:
         asker = asker_of(session, body, client)
         confirmation = cancel_away(session, int(value), asker, runtime)
         member = asker.member_or_refuse("cancel")
-        remaining = upcoming_time_off(session, [member.id], runtime.clock(), asker.team.timezone)
+        remaining = time_off.upcoming(runtime, asker.team, member.id)  # read after the cancel committed
         respond(replace_original=True, **bookings_messages(remaining)[0].payload())
         respond_all(respond, confirmation)
 
