@@ -107,8 +107,14 @@ def served(app: Any) -> Iterator[str]:
 
 
 def noop_app(slack: FakeSlack) -> SlackEdge:
-    """Behind the same edge as the bot (which verifies signatures in Bolt's stead)."""
-    app = App(client=WebClient(token=BOT_TOKEN, base_url=slack.api_url), request_verification_enabled=False)
+    """Behind the same edge as the bot (which verifies signatures in Bolt's stead), and
+    like the bot answering before the response (`process_before_response`), so the two
+    differ only in what the listener does."""
+    app = App(
+        client=WebClient(token=BOT_TOKEN, base_url=slack.api_url),
+        request_verification_enabled=False,
+        process_before_response=True,
+    )
 
     def noop(ack: Ack) -> None:
         ack("ok")
