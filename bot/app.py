@@ -2,6 +2,7 @@
 answered once, listeners, and the one error handler."""
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor
 
 from slack_bolt import App
@@ -90,5 +91,17 @@ def build_app(runtime: Runtime, *, token: str, signing_secret: str | None) -> On
         logger=logger,
     )
     executor: Executor = app.listener_runner.listener_executor
-    register_listeners(app, Services(runtime, after_ack=executor.submit))
+
+    def after_ack(work: Callable[[], None]) -> None:
+        executor.submit(_logging_failures, work)
+
+    register_listeners(app, Services(runtime, after_ack=after_ack))
     return app
+
+
+def _logging_failures(work: Callable[[], None]) -> None:
+    """A Future would keep the exception to itself; the ack has gone, so log it."""
+    try:
+        work()
+    except Exception:
+        log.exception("could not send the rest of an answer")
