@@ -53,7 +53,7 @@ def answer(session: Session, request: MentionRequest, asker: Asker, runtime: Run
             return book_away(session, request, asker, runtime)
         case AwayList():
             member = asker.member_or_refuse("list")
-            return away.bookings_messages(upcoming_time_off(session, [member.id], now, team.timezone))
+            return [away.bookings_message(upcoming_time_off(session, [member.id], now, team.timezone))]
         case Fairness():
             horizon = planner.fairness_horizon(session, team, now)
             return oncall.fairness_messages(team.name, horizon.count, planner.fairness(session, horizon, now))

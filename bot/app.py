@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.listeners import register_listeners
 from bot.services import Services
@@ -40,6 +41,11 @@ def web_client(token: str, base_url: str) -> WebClient:
     )
 
 
+class StoreUnavailable(Exception):
+    """The database failed in our own part of a dispatch (the event receipt, the unit of
+    work's commit): Slack should retry, so the edge answers 503, not 400."""
+
+
 class OncallApp(App):
     """Bolt's App with the request's unit of work around the whole dispatch (listeners run
     before the response, so inside it) and Events API deliveries answered once."""
@@ -49,10 +55,15 @@ class OncallApp(App):
         self.runtime = runtime
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
-        if self._is_repeat_delivery(req):
-            return BoltResponse(status=200, body="")
-        with unit_of_work(self.runtime.engine, req.context):
-            return super().dispatch(req)
+        """Listener errors are handled inside (the error handler); what escapes as a
+        database error is ours, and worth a retry."""
+        try:
+            if self._is_repeat_delivery(req):
+                return BoltResponse(status=200, body="")
+            with unit_of_work(self.runtime.engine, req.context):
+                return super().dispatch(req)
+        except SQLAlchemyError as error:
+            raise StoreUnavailable("the database failed while dispatching") from error
 
     def _is_repeat_delivery(self, req: BoltRequest) -> bool:
         event_id = req.body.get("event_id") if req.body.get("type") == "event_callback" else None

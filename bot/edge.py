@@ -27,6 +27,7 @@ from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_sdk.signature import SignatureVerifier
 
+from bot.app import StoreUnavailable
 from bot.bolt_fix import FormSafeRequest, MalformedBody, parse_body
 
 if TYPE_CHECKING:
@@ -107,6 +108,9 @@ class SlackEdge:
         `dispatch` is Bolt failing to route a body of a shape `parse_body` let through."""
         try:
             answer = self._app.dispatch(request)
+        except StoreUnavailable:
+            log.exception("could not dispatch a signed request: the database failed")  # no body in it
+            return _json(start_response, "503 Service Unavailable", {"error": "try again"})
         except Exception as error:
             log.warning("refused a signed body Bolt could not route (%s)", type(error).__name__)
             return _json(start_response, "400 Bad Request", {"error": "not a Slack payload"})

@@ -5,6 +5,7 @@ reason), never an exception, which the hypothesis tests check.
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,6 +20,7 @@ _QUOTES_AND_PUNCTUATION = "?!.,;:'\"()\u201c\u201d\u2018\u2019"  # curly quotes 
 AWAY_USAGE = (
     "`away` takes a first day and, for more than one day, a last day: `/oncall away 2027-03-01 2027-03-05 ski trip`"
 )
+_RANGE_WORDS = {"to", "until", "till", "-", "–", "—", "->", "→"}  # noqa: RUF001 (dashes people type)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 
@@ -83,8 +85,8 @@ MentionRequest = OncallRequest | RunbookRequest
 
 
 def parse_oncall(text: str) -> OncallRequest:
-    """`/oncall [now|next|schedule [weeks]|who <pipeline>|help]`."""
-    words = text.split()
+    """`/oncall [now|next|schedule [weeks]|who <pipeline>|away …|fairness|help]`."""
+    words = _printable(text).split()
     if not words:
         return Now()
     verb, rest = words[0].lower(), words[1:]
@@ -111,6 +113,8 @@ def _away(rest: list[str]) -> OncallRequest:
     read as the reason."""
     if [word.lower() for word in rest] == ["list"]:
         return AwayList()
+    if len(rest) > 2 and rest[1].lower() in _RANGE_WORDS and looks_like_date(rest[2]):
+        rest = [rest[0], *rest[2:]]  # "2027-03-01 to 2027-03-05"
     if not rest or not looks_like_date(rest[0]):
         return Help(AWAY_USAGE)
     if len(rest) > 2 and looks_like_date(rest[2]):
@@ -126,6 +130,12 @@ def _away(rest: list[str]) -> OncallRequest:
     if (last - first).days >= MAX_AWAY_DAYS:
         return Help(f"Time off is booked at most {MAX_AWAY_DAYS} days at a time.")
     return Away(first, last, " ".join(rest[len(days) :])[:200])
+
+
+def _printable(text: str) -> str:
+    """Control characters (a NUL, which PostgreSQL refuses in text, escapes, bells) become
+    spaces before anything reads the words."""
+    return "".join(" " if unicodedata.category(char) == "Cc" else char for char in text)
 
 
 def _query(words: list[str]) -> str:
@@ -144,7 +154,7 @@ def _schedule(rest: list[str]) -> OncallRequest:
 
 def parse_runbook(text: str) -> RunbookRequest:
     """`/runbook [<pipeline> [share]]`."""
-    words = text.split()
+    words = _printable(text).split()
     if not words:
         return RunbookList()
     if words == ["help"]:
@@ -155,7 +165,7 @@ def parse_runbook(text: str) -> RunbookRequest:
 
 def parse_mention(text: str) -> MentionRequest:
     """ "@oncall who is on call", "@oncall runbook aggregate-profit", "@oncall next"…"""
-    words = _MENTION.sub(" ", text).split()
+    words = _MENTION.sub(" ", _printable(text)).split()
     lowered = [word.lower().strip("?!.,") for word in words]
     if "runbook" in lowered:
         query = words[lowered.index("runbook") + 1 :]

@@ -13,8 +13,9 @@ from core.errors import OncallError
 
 FIRST_YEAR = 2000
 LAST_YEAR = 2099
-_DATE_SHAPE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_LOOSE_SHAPE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
+# ASCII digits only: `\d` alone would take fullwidth or Arabic-Indic digits as a date.
+_DATE_SHAPE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", re.ASCII)
+_LOOSE_SHAPE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$", re.ASCII)
 
 
 class InvalidDate(OncallError):

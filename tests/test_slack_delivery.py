@@ -1,14 +1,19 @@
 """Events answered once per `event_id`: Slack retries what it thinks went unanswered
 (`X-Slack-Retry-Num`), maybe to another instance, so the receipt lives in the database."""
 
+import json
+import logging
 import threading
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import text
+from sqlmodel import create_engine
 from waitress.server import TcpWSGIServer, create_server
 
 from bot.server import http_app
 from core.clock import Clock
+from core.settings import Settings
 from tests.conftest import make_settings
 from tests.slack_fake import FakeSlack, app_mention, event_callback, post, sign
 from usecases.runtime import open_runtime
@@ -74,3 +79,21 @@ def test_a_delivery_and_its_retry_at_once_on_two_instances_are_answered_once(
     replies = slack.wait_for("chat.postMessage", count=5)
     slack.assert_no_call("chat.postMessage", where=lambda call: len(slack.calls_to("chat.postMessage")) > 5)
     assert len(replies) == 5
+
+
+def test_a_database_failure_before_the_listener_is_a_503_logged_with_its_traceback(
+    bot_url: str, slack: FakeSlack, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Seen: a failing receipt table answered 400 "not a Slack payload" at WARNING; Slack
+    must retry instead, and the operator must see why (never the body)."""
+    engine = create_engine(Settings(database_url=make_settings(database_url).database_url).database_url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE eventreceipt"))
+    engine.dispose()
+    body = event_callback(app_mention("who is on call <!channel> secret-words", ts="1701000000.000700"))
+    with caplog.at_level(logging.INFO):
+        status, _, answer = post(f"{bot_url}/slack/events", body)
+    assert (status, json.loads(answer)) == (503, {"error": "try again"})
+    [record] = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert record.exc_info is not None and "secret-words" not in caplog.text
+    slack.assert_no_call("chat.postMessage")

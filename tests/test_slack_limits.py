@@ -3,6 +3,7 @@ never a 500; no block or message exceeds Block Kit's limits; typed dates are val
 a button the bot no longer stands behind is "out of date"; deferred work fails politely."""
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from schedules.queries import OnCall
 from storage.enums import ShiftOrigin, TimeOffOrigin
 from storage.models import TimeOff
 from tests.conftest import make_settings
-from tests.slack_fake import FakeSlack, app_mention, block_actions, event_callback, post
+from tests.slack_fake import FakeSlack, RecordedCall, app_mention, block_actions, event_callback, post
 from tests.test_slack_commands import run_command, section_texts
 from tests.test_slack_planning import BOB
 
@@ -146,3 +147,87 @@ def test_deferred_work_that_fails_answers_with_an_error_id(
     reply = section_texts(slack.wait_for("response/r1")[0].body)
     error_id = reply.split("error id `")[1][:8]
     assert any(error_id in record.getMessage() and record.exc_info for record in caplog.records)
+
+
+class Held:
+    """A fake Slack endpoint that holds its answer until released: whatever the bot sends
+    there cannot finish before the test says so."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.reached = threading.Event()
+
+    def __call__(self, _call: RecordedCall) -> dict[str, Any]:
+        self.reached.set()
+        self.release.wait(timeout=20)
+        return {"ok": True}
+
+
+@pytest.mark.parametrize(
+    ("action_id", "value"), [("no_such_button", "1"), ("open_runbook:aggregate-growth", "aggregate-growth")]
+)
+def test_a_click_is_acked_before_its_answer_is_sent(bot_url: str, slack: FakeSlack, action_id: str, value: str) -> None:
+    """Seen: with a slow `response_url` the ack waited for our post, past Slack's 3 s. The
+    post is held open here; the 200 must arrive while it still is."""
+    held = Held()
+    slack.set_response("response/held", held)
+    body = block_actions(
+        user_id=BOB, action_id=action_id, value=value, block_id="b1", message_blocks=[],
+        response_url=slack.response_url("held"),
+    )  # fmt: skip
+    try:
+        assert post(f"{bot_url}/slack/events", body)[0] == 200
+        assert not held.release.is_set()
+        assert held.reached.wait(timeout=10)  # and the answer does go out
+    finally:
+        held.release.set()
+
+
+def test_a_mention_is_acked_before_its_answer_is_posted(bot_url: str, slack: FakeSlack) -> None:
+    """Seen: a rate-limited `chat.postMessage` (Retry-After) held the event's 200 back, so
+    Slack would retry it."""
+    held = Held()
+    slack.set_response("chat.postMessage", held)
+    try:
+        assert post(f"{bot_url}/slack/events", event_callback(app_mention("next", ts="1701000000.000600")))[0] == 200
+        assert held.reached.wait(timeout=10)
+    finally:
+        held.release.set()
+
+
+@pytest.mark.parametrize("value", ["2147483648", "999999999999", "٤", "\uff14", "1\x00"])
+def test_a_cancel_value_out_of_range_or_not_ascii_is_out_of_date(
+    bot_url: str, slack: FakeSlack, database_url: str, value: str
+) -> None:
+    """Seen on PostgreSQL: values past a 32-bit id gave an error id; `int("٤")` is 4."""
+    body = block_actions(
+        user_id=BOB, action_id="cancel_time_off:1", value=value, block_id="b1", message_blocks=[],
+        response_url=slack.response_url("bad"),
+    )  # fmt: skip
+    assert post(f"{bot_url}/slack/events", body)[0] == 200
+    assert "out of date" in section_texts(slack.wait_for("response/bad")[0].body)
+
+
+def test_a_nul_byte_in_typed_text_is_harmless(bot_url: str, slack: FakeSlack, database_url: str) -> None:
+    """Seen on PostgreSQL: a NUL in a reason or a pipeline name gave an error id (text
+    columns refuse NUL); control characters are spaces to us."""
+    for command, typed in (("/runbook", "aggregate\x00growth"), ("/oncall", "who a\x00b")):
+        assert "Something went wrong" not in section_texts(run_command(bot_url, slack, command, typed))
+    run_command(bot_url, slack, "/oncall", "away 2027-03-01 2027-03-02 ski\x00trip", user_id=BOB)
+    assert "Time off booked" in section_texts(slack.wait_for("response/r1")[0].body)
+    assert [row.reason for row in _adhoc_rows(database_url)] == ["ski trip"]
+    body = block_actions(
+        user_id=BOB, action_id="open_runbook:x", value="a\x00b", block_id="b1", message_blocks=[],
+        response_url=slack.response_url("nul"),
+    )  # fmt: skip
+    assert post(f"{bot_url}/slack/events", body)[0] == 200
+    assert "out of date" in section_texts(slack.wait_for("response/nul")[0].body)
+
+
+def test_dates_joined_by_to_are_a_period(bot_url: str, slack: FakeSlack, database_url: str) -> None:
+    answer = run_command(bot_url, slack, "/oncall", "away 2027-03-01 to 2027-03-05 ski", user_id=BOB)
+    assert answer["text"] == "Booking your time off 2027-03-01 to 2027-03-05…"
+    slack.wait_for("response/r1")
+    assert [(str(row.first_day), str(row.last_day), row.reason) for row in _adhoc_rows(database_url)] == [
+        ("2027-03-01", "2027-03-05", "ski")
+    ]

@@ -5,15 +5,17 @@ refused with an ephemeral answer and change nothing."""
 
 import copy
 import json
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
 
+from bot.views.away import bookings_message
 from core.settings import Settings
 from storage.db import make_engine
 from storage.enums import AuditAction, FrontEnd, TimeOffOrigin
 from storage.models import AuditEntry, TimeOff
-from tests.conftest import make_settings, time_off_conflicts
+from tests.conftest import NOW, make_settings, time_off_conflicts
 from tests.slack_fake import FakeSlack, click_button, post
 from tests.test_slack_commands import run_command, section_texts
 from tests.test_slack_planning import ALICE, BOB, book_away
@@ -155,3 +157,16 @@ def test_time_off_from_the_team_file_is_listed_without_a_button(bot_url: str, sl
 def test_a_stranger_is_told_there_is_nothing_to_list(bot_url: str, slack: FakeSlack) -> None:
     answer = section_texts(_listed(bot_url, slack, "U0STRANGER"))
     assert "not on the" in answer and "rotation" in answer
+
+
+def test_a_long_list_is_one_message_a_cancel_can_redraw_in_place() -> None:
+    """Cut into pages, a Cancel on page 2 would redraw page 2 as page 1."""
+    bookings = [
+        TimeOff(id=n, member_id="bob", first_day=date(2027, 1, 1) + timedelta(days=2 * n),
+                last_day=date(2027, 1, 1) + timedelta(days=2 * n), reason="", origin=TimeOffOrigin.ADHOC,
+                created_at=NOW)
+        for n in range(1, 62)
+    ]  # fmt: skip
+    payload = bookings_message(bookings).payload()
+    assert len(payload["blocks"]) <= 50
+    assert "13 later ones are not shown" in section_texts(payload) and "oncall away --list" in section_texts(payload)

@@ -18,13 +18,15 @@ from bot.listeners.respond import respond_all
 from bot.parsing import ShowRunbook
 from bot.services import Services
 from bot.session import session_of
-from bot.views.away import bookings_messages
+from bot.views.away import bookings_message
 from bot.views.message import plain
 from storage.models import Pipeline
 from usecases import time_off
 
 OUT_OF_DATE = plain("This button is out of date: nothing was changed. Ask again for a fresh answer.")
-MAX_ID_DIGITS = 12
+_BOOKING_ID = re.compile(r"[1-9][0-9]{0,9}")  # ASCII digits only: `int("٤")` is 4
+_PIPELINE_ID = re.compile(r"[a-z][a-z0-9-]{0,63}")  # the team file's rule for ids
+MAX_BOOKING_ID = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL
 
 
 def register(app: App, services: Services) -> None:
@@ -45,30 +47,35 @@ def register(app: App, services: Services) -> None:
         """A pipeline choice button: that run book in place of the choices."""
         ack()
         session = session_of(context)
-        pipeline = session.get(Pipeline, str(action.get("value", ""))[:200])
+        value = str(action.get("value", ""))
+        pipeline = session.get(Pipeline, value) if _PIPELINE_ID.fullmatch(value) else None
         if pipeline is None or not pipeline.active:
-            deliver(OUT_OF_DATE, body, client)
+            services.after_ack(lambda: deliver(OUT_OF_DATE, body, client))
             return
         first, *rest = answer(session, ShowRunbook(pipeline.id), asker_of(session, body, client), runtime)
-        respond(replace_original=True, **first.payload())
-        respond_all(respond, rest)
+
+        def show() -> None:
+            respond(replace_original=True, **first.payload())
+            respond_all(respond, rest)
+
+        services.after_ack(show)
 
     def cancel_after_ack(session: Session, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         """Cancel the clicker's own booking, then redraw their list without it."""
         value = str(body["actions"][0].get("value", ""))
-        if not value.isdecimal() or len(value) > MAX_ID_DIGITS:
+        if not _BOOKING_ID.fullmatch(value) or int(value) > MAX_BOOKING_ID:
             deliver(OUT_OF_DATE, body, client)
             return
         asker = asker_of(session, body, client)
         confirmation = cancel_away(session, int(value), asker, runtime)
         member = asker.member_or_refuse("cancel")
         remaining = time_off.upcoming(runtime, asker.team, member.id)  # read after the cancel committed
-        respond(replace_original=True, **bookings_messages(remaining)[0].payload())
+        respond(replace_original=True, **bookings_message(remaining).payload())
         respond_all(respond, confirmation)
 
     def out_of_date(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        deliver(OUT_OF_DATE, body, client)
+        services.after_ack(lambda: deliver(OUT_OF_DATE, body, client))
 
     app.action(re.compile(ActionId.OPEN_RUNBOOK.pattern()))(open_runbook)
     app.action(re.compile(ActionId.CANCEL_TIME_OFF.pattern()))(

@@ -10,24 +10,24 @@ from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 
 from bot.failures import deliver, message_for
+from bot.services import Services
 from bot.session import mark_failed
 
 
-def handle_error(error: Exception, body: dict[str, Any], client: WebClient, context: BoltContext) -> BoltResponse:
-    mark_failed(context)
-    message = message_for(error)
-    acked = context.ack.response if context.ack is not None else None
-    if acked is None and body.get("command"):
-        return BoltResponse(
-            status=200,
-            headers={"content-type": "application/json;charset=utf-8"},
-            body=json.dumps({"response_type": "ephemeral", **message.payload()}),
-        )
-    deliver(message, body, client)
-    if acked is not None:
-        return BoltResponse(status=200, headers=acked.headers, body=acked.body)
-    return BoltResponse(status=200, body="")
+def register(app: App, services: Services) -> None:
+    def handle_error(error: Exception, body: dict[str, Any], client: WebClient, context: BoltContext) -> BoltResponse:
+        mark_failed(context)
+        message = message_for(error)
+        acked = context.ack.response if context.ack is not None else None
+        if acked is None and body.get("command"):
+            return BoltResponse(
+                status=200,
+                headers={"content-type": "application/json;charset=utf-8"},
+                body=json.dumps({"response_type": "ephemeral", **message.payload()}),
+            )
+        services.after_ack(lambda: deliver(message, body, client))  # the ack never waits on Slack
+        if acked is not None:
+            return BoltResponse(status=200, headers=acked.headers, body=acked.body)
+        return BoltResponse(status=200, body="")
 
-
-def register(app: App) -> None:
     app.error(handle_error)

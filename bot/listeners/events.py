@@ -17,7 +17,12 @@ def register(app: App, services: Services) -> None:
         session = session_of(context)
         asker = resolve_asker(session, services, client, event.get("user", ""), event.get("channel"))
         thread = event.get("thread_ts") or event.get("ts")
-        for message in answer(session, parse_mention(event.get("text", "")), asker, services.runtime):
-            say(thread_ts=thread, **message.payload())
+        messages = answer(session, parse_mention(event.get("text", "")), asker, services.runtime)
+
+        def post() -> None:  # after the ack: a rate-limited post must not make Slack retry
+            for message in messages:
+                say(thread_ts=thread, **message.payload())
+
+        services.after_ack(post)
 
     app.event("app_mention")(app_mention)

@@ -7,13 +7,15 @@ from slack_sdk.models.blocks import Block
 
 from bot.ids import ActionId, BlockId
 from bot.mrkdwn import chunks, escape_mrkdwn
-from bot.views.message import Message, button, context, header, pages, plain, section
+from bot.views.message import MAX_BLOCKS, Message, button, context, header, pages, plain, section
 from core.text import counted
 from core.timefmt import format_local
 from schedules.absences import TimeOffResult
 from schedules.planner import FROZEN
 from storage.enums import TimeOffOrigin
 from storage.models import TimeOff
+
+MAX_LISTED = MAX_BLOCKS - 2  # a header and a footer around them
 
 
 def booked_messages(name: str, result: TimeOffResult, names: dict[str, str], viewer_tz: str) -> list[Message]:
@@ -38,14 +40,18 @@ def cancelled_messages(result: TimeOffResult, names: dict[str, str], viewer_tz: 
     return pages(text, [section(piece) for piece in chunks("\n".join(lines))])
 
 
-def bookings_messages(bookings: Sequence[TimeOff]) -> list[Message]:
-    """`/oncall away list`: the asker's upcoming time off, soonest first."""
+def bookings_message(bookings: Sequence[TimeOff]) -> Message:
+    """`/oncall away list`: the asker's upcoming time off, soonest first, in one message
+    (a Cancel redraws it in place, so it must never be cut into pages)."""
     if not bookings:
-        return [plain("You have no upcoming time off. Book some with `/oncall away 2027-03-01 2027-03-05 ski`.")]
-    blocks: list[Block] = [header("Your upcoming time off")]
-    blocks += [_booking_block(off) for off in bookings]
-    blocks.append(context("Cancelling redraws the schedule around the days you are back."))
-    return pages(f"Your upcoming time off: {counted(len(bookings), 'booking')}", blocks)
+        return plain("You have no upcoming time off. Book some with `/oncall away 2027-03-01 2027-03-05 ski`.")
+    shown = bookings[:MAX_LISTED]
+    blocks: list[Block] = [header("Your upcoming time off"), *(_booking_block(off) for off in shown)]
+    footer = "Cancelling redraws the schedule around the days you are back."
+    if len(bookings) > len(shown):
+        footer = f"{len(bookings) - len(shown)} later ones are not shown: `oncall away --list` has them all. {footer}"
+    blocks.append(context(footer))
+    return Message(f"Your upcoming time off: {counted(len(bookings), 'booking')}", blocks)
 
 
 def _booking_block(off: TimeOff) -> Block:
