@@ -104,7 +104,10 @@ def build_app(runtime: Runtime, *, token: str, signing_secret: str | None) -> On
     executor: Executor = app.listener_runner.listener_executor
 
     def after_ack(work: Callable[[], None]) -> None:
-        executor.submit(_logging_failures, work)
+        try:
+            executor.submit(_logging_failures, work)
+        except RuntimeError:  # the pool is draining for shutdown: send it now rather than lose it
+            _logging_failures(work)
 
     register_listeners(app, Services(runtime, after_ack=after_ack))
     return app

@@ -16,11 +16,23 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
+from bot.server import bolt_app
+from core.clock import Clock
 from core.settings import Settings
 from storage.db import make_engine
 from storage.models import TimeOff
-from tests.conftest import TEAM_FILE
-from tests.slack_fake import BOT_TOKEN, SIGNING_SECRET, FakeSlack, FakeSocketMode, post, slash_command
+from tests.conftest import TEAM_FILE, make_settings
+from tests.slack_fake import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    FakeSlack,
+    FakeSocketMode,
+    block_actions,
+    bolt_request,
+    post,
+    slash_command,
+)
+from usecases.runtime import open_runtime
 
 SERVE = [sys.executable, "-c", "from cli.main import main; main()", "serve"]
 START_TIMEOUT = 60.0
@@ -163,3 +175,22 @@ def test_socket_mode_still_answers_healthz_and_stops_on_sigterm(slack: FakeSlack
             assert _healthz("127.0.0.1", env["PORT"]) == 200
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=60) == 0
+
+
+def test_an_answer_due_after_the_ack_is_sent_even_while_the_pool_drains(
+    database_url: str, clock: Clock, slack: FakeSlack
+) -> None:
+    """On SIGTERM the listener pool stops taking work; a click answered at that moment
+    is sent from the request's own thread instead of being lost."""
+    runtime = open_runtime(make_settings(database_url, slack_api_url=slack.api_url), clock)
+    try:
+        app = bolt_app(runtime, BOT_TOKEN)
+        app.listener_runner.listener_executor.shutdown()
+        body = block_actions(
+            user_id="U0B0B00", action_id="no_such_button", value="1", block_id="b1", message_blocks=[],
+            response_url=slack.response_url("drain"),
+        )  # fmt: skip
+        assert app.dispatch(bolt_request(body)).status == 200
+        assert "out of date" in str(slack.wait_for("response/drain")[0].body)
+    finally:
+        runtime.engine.dispose()
