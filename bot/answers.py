@@ -72,6 +72,7 @@ def book_away(session: Session, request: Away, asker: Asker, runtime: Runtime) -
     """Book the asker's own time off (the signed Slack user id decides who; nothing typed can)."""
     member = asker.member_or_refuse("book")
     actor = Actor.slack(asker.slack_id, member.id)
+    _end_read(session)
     result = time_off.book(runtime, actor, member.id, request.first, request.last, request.reason)
     return away.booked_messages(member.name, result, _names(session, asker), asker.timezone)
 
@@ -80,8 +81,17 @@ def cancel_away(session: Session, booking_id: int, asker: Asker, runtime: Runtim
     """Cancel one of the asker's own bookings; anyone else's is refused by the use case."""
     member = asker.member_or_refuse("cancel")
     actor = Actor.slack(asker.slack_id, member.id)
+    _end_read(session)
     result = time_off.cancel(runtime, actor, booking_id, as_member=member.id)
     return away.cancelled_messages(result, _names(session, asker), asker.timezone)
+
+
+def _end_read(session: Session) -> None:
+    """Nothing read so far is written back; ending the read gives its connection back to
+    the pool while the use case waits for the team's writer lock on one of its own (ten
+    bookings queued on that lock would otherwise hold twenty), and what is read after it
+    sees what it committed."""
+    session.commit()
 
 
 def _names(session: Session, asker: Asker) -> dict[str, str]:

@@ -2,8 +2,9 @@
 answered once, listeners, and the one error handler."""
 
 import logging
+import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Executor
 
 from slack_bolt import App
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
@@ -48,22 +49,55 @@ class StoreUnavailable(Exception):
 
 class OncallApp(App):
     """Bolt's App with the request's unit of work around the whole dispatch (listeners run
-    before the response, so inside it) and Events API deliveries answered once."""
+    before the response, so inside it), what listeners leave for after the ack started
+    once it is committed, Events API deliveries answered once, and a stop for shutdown
+    that lets the dispatches in flight finish first."""
 
     def __init__(self, runtime: Runtime, **kwargs: object) -> None:
         super().__init__(process_before_response=True, **kwargs)  # type: ignore[arg-type]
         self.runtime = runtime
+        self._in_flight = 0
+        self._stopping = False
+        self._idle = threading.Condition()
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         """Listener errors are handled inside (the error handler); what escapes as a
         database error is ours, and worth a retry."""
+        with self._idle:
+            if self._stopping:  # Slack retries elsewhere; a command shows Slack's error
+                return BoltResponse(status=503, body="")
+            self._in_flight += 1
+        try:
+            return self._dispatch_once(req)
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def stop_taking_requests(self, deadline: float) -> None:
+        """From now on answer 503, and wait (until the `time.monotonic()` deadline) for
+        the dispatches in flight: in Socket Mode their acks still need the connection."""
+        with self._idle:
+            self._stopping = True
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout=max(0.0, deadline - time.monotonic()))
+
+    def _dispatch_once(self, req: BoltRequest) -> BoltResponse:
         try:
             if self._is_repeat_delivery(req):
                 return BoltResponse(status=200, body="")
-            with unit_of_work(self.runtime.engine, req.context):
-                return super().dispatch(req)
+            with unit_of_work(self.runtime.engine, req.context) as scope:
+                response = super().dispatch(req)
         except SQLAlchemyError as error:
             raise StoreUnavailable("the database failed while dispatching") from error
+        for work in scope.after_ack:
+            self._after_ack(work)
+        return response
+
+    def _after_ack(self, work: Callable[[], None]) -> None:
+        try:
+            self.listener_runner.listener_executor.submit(_logging_failures, work)
+        except RuntimeError:  # the pool is draining for shutdown: send it now rather than lose it
+            _logging_failures(work)
 
     def _is_repeat_delivery(self, req: BoltRequest) -> bool:
         event_id = req.body.get("event_id") if req.body.get("type") == "event_callback" else None
@@ -73,6 +107,14 @@ class OncallApp(App):
             return False
         log.info("event %s was delivered again (retry %s): already answered", event_id[:100], _retry_number(req))
         return True
+
+
+def _logging_failures(work: Callable[[], None]) -> None:
+    """A Future would keep the exception to itself; the ack has gone, so log it."""
+    try:
+        work()
+    except Exception:
+        log.exception("could not send an answer after the ack")
 
 
 def _retry_number(req: BoltRequest) -> str:
@@ -101,21 +143,5 @@ def build_app(runtime: Runtime, *, token: str, signing_secret: str | None) -> On
         request_verification_enabled=signing_secret is not None,
         logger=logger,
     )
-    executor: Executor = app.listener_runner.listener_executor
-
-    def after_ack(work: Callable[[], None]) -> None:
-        try:
-            executor.submit(_logging_failures, work)
-        except RuntimeError:  # the pool is draining for shutdown: send it now rather than lose it
-            _logging_failures(work)
-
-    register_listeners(app, Services(runtime, after_ack=after_ack))
+    register_listeners(app, Services(runtime))
     return app
-
-
-def _logging_failures(work: Callable[[], None]) -> None:
-    """A Future would keep the exception to itself; the ack has gone, so log it."""
-    try:
-        work()
-    except Exception:
-        log.exception("could not send the rest of an answer")

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.failures import deliver, message_for
-from bot.session import unit_of_work
+from bot.session import session_of, unit_of_work
 
 Work = Callable[[Session, dict[str, Any], WebClient, Respond], None]
 
@@ -21,8 +21,8 @@ def deferred(engine: Engine, work: Work) -> Callable[..., None]:
 
     def run(body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
         try:
-            with unit_of_work(engine, context) as session:
-                work(session, body, client, respond)
+            with unit_of_work(engine, context):
+                work(session_of(context), body, client, respond)
         except Exception as error:
             deliver(message_for(error), body, client)
 

@@ -19,13 +19,12 @@ from concurrent.futures import Executor
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 from waitress import wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
-from bot.app import build_app
+from bot.app import OncallApp, build_app
 from bot.edge import EVENTS_PATH, HEALTH_PATH, MAX_BODY_BYTES, SlackEdge, health_app
 from core.settings import MissingSetting, Settings, require
 from storage.db import ping
@@ -47,7 +46,7 @@ class RejectedToken(MissingSetting):
     """Slack refused a token: reported like a missing one, one line and exit code 2."""
 
 
-def bolt_app(runtime: Runtime, token: str) -> App:
+def bolt_app(runtime: Runtime, token: str) -> OncallApp:
     """The Bolt app, with Bolt's own signature check off: the edge checks signatures on
     the raw bytes before Bolt parses anything, and Socket Mode has none. Bolt calls
     `auth.test` here, so a bad token is found before anything is served."""
@@ -66,7 +65,7 @@ def _rejected(variable: str, method: str, error: SlackApiError) -> RejectedToken
     )
 
 
-def http_app(runtime: Runtime, app: App | None = None) -> SlackEdge:
+def http_app(runtime: Runtime, app: OncallApp | None = None) -> SlackEdge:
     """The WSGI application for HTTP mode (also what tests and benchmarks serve)."""
     settings = runtime.settings
     secret = require(settings.slack_signing_secret, "SLACK_SIGNING_SECRET")
@@ -91,7 +90,7 @@ def serve(settings: Settings, port: int | None = None, host: str | None = None) 
         _serve_socket_mode(runtime, app, app_token, address)
 
 
-def _serve_http(edge: SlackEdge, app: App, address: tuple[str, int]) -> None:
+def _serve_http(edge: SlackEdge, app: OncallApp, address: tuple[str, int]) -> None:
     server = _listen(edge, address, THREADS)
     log.info("serving HTTP on %s:%s (%s, %s)", *address, EVENTS_PATH, HEALTH_PATH)
 
@@ -104,7 +103,7 @@ def _serve_http(edge: SlackEdge, app: App, address: tuple[str, int]) -> None:
     log.info("stopped")
 
 
-def _serve_socket_mode(runtime: Runtime, app: App, app_token: str, address: tuple[str, int]) -> None:
+def _serve_socket_mode(runtime: Runtime, app: OncallApp, app_token: str, address: tuple[str, int]) -> None:
     """Slack's events over a WebSocket; `/healthz` still answers on the HTTP port, so a
     platform's health check passes."""
     stopping = threading.Event()
@@ -114,12 +113,14 @@ def _serve_socket_mode(runtime: Runtime, app: App, app_token: str, address: tupl
     handler = socket_mode_handler(app, app_token)
     log.info("connected to Slack in Socket Mode; %s on %s:%s", HEALTH_PATH, *address)
     stopping.wait()
+    deadline = time.monotonic() + DRAIN_SECONDS
+    app.stop_taking_requests(deadline)  # the envelopes in flight are acked over the open link
     handler.close()  # type: ignore[no-untyped-call]
-    _drain_listeners(app.listener_runner.listener_executor, time.monotonic() + DRAIN_SECONDS)
+    _drain_listeners(app.listener_runner.listener_executor, deadline)
     log.info("stopped")
 
 
-def socket_mode_handler(app: App, app_token: str) -> "SocketModeHandler":
+def socket_mode_handler(app: OncallApp, app_token: str) -> "SocketModeHandler":
     """Connected to Slack (slack_sdk's builtin WebSocket client); a refused app token is
     reported like a refused bot token."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -154,7 +155,7 @@ def _on_termination(stop: Callable[[], None]) -> None:
     signal.signal(signal.SIGINT, handle)
 
 
-def _drain_then_close(server: BaseWSGIServer, app: App) -> None:
+def _drain_then_close(server: BaseWSGIServer, app: OncallApp) -> None:
     """Wait for the requests being served, then for what Bolt runs after their acks; then
     close every connection from the server's own loop, which makes `server.run` return."""
     deadline = time.monotonic() + DRAIN_SECONDS
@@ -164,6 +165,7 @@ def _drain_then_close(server: BaseWSGIServer, app: App) -> None:
             if dispatcher.active_count == 0 and not dispatcher.queue:
                 break
         time.sleep(POLL_SECONDS)
+    app.stop_taking_requests(deadline)  # a keep-alive connection may still bring one: 503
     _drain_listeners(app.listener_runner.listener_executor, deadline)
     loop: Any = server  # types-waitress has `trigger` as an int and no `_map`
     loop.trigger.pull_trigger(lambda: wasyncore.close_all(loop._map))

@@ -7,7 +7,7 @@ until after the ack (lazy listeners) gets a unit of work of its own from `bot.de
 Writes that change a team's schedule still go through `usecases`, under the writer lock.
 """
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,26 +18,27 @@ SESSION_KEY = "oncall_session"
 FAILED_KEY = "oncall_failed"
 
 
-class RequestSession:
-    """Holds the request's session in Bolt's context. Bolt deep-copies the context for
-    lazy listeners; the copy holds nothing, so deferred work can never share a session
-    across threads by accident."""
+class RequestScope:
+    """The request's session, and what to send once the ack has gone, in Bolt's context.
+    Bolt deep-copies the context for lazy listeners; the copy holds nothing, so deferred
+    work can never share a session across threads by accident."""
 
     def __init__(self, session: Session | None) -> None:
         self.session = session
+        self.after_ack: list[Callable[[], None]] = []
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> "RequestSession":
-        return RequestSession(None)
+    def __deepcopy__(self, memo: dict[int, Any]) -> "RequestScope":
+        return RequestScope(None)
 
 
 @contextmanager
-def unit_of_work(engine: Engine, context: MutableMapping[str, Any]) -> Iterator[Session]:
+def unit_of_work(engine: Engine, context: MutableMapping[str, Any]) -> Iterator[RequestScope]:
     """A session for one request: committed when it went well, rolled back when a
     listener failed (the error handler says so with `mark_failed`) or anything raised."""
     with Session(engine, expire_on_commit=False) as session:
-        context[SESSION_KEY] = RequestSession(session)
+        scope = context[SESSION_KEY] = RequestScope(session)
         try:
-            yield session
+            yield scope
         except BaseException:
             session.rollback()
             raise
@@ -48,10 +49,25 @@ def unit_of_work(engine: Engine, context: MutableMapping[str, Any]) -> Iterator[
 
 
 def session_of(context: MutableMapping[str, Any]) -> Session:
-    holder = context.get(SESSION_KEY)
-    if not isinstance(holder, RequestSession) or holder.session is None:
+    session = _scope(context).session
+    if session is None:
         raise RuntimeError("no unit of work is open for this request")
-    return holder.session
+    return session
+
+
+def after_ack(context: MutableMapping[str, Any], work: Callable[[], None]) -> None:
+    """Send `work`'s messages once the request is answered (`OncallApp.dispatch` starts
+    them after the commit): a later page never overtakes the first, a slow or
+    rate-limited Slack never holds up the ack, and nothing goes out for a request whose
+    commit failed."""
+    _scope(context).after_ack.append(work)
+
+
+def _scope(context: MutableMapping[str, Any]) -> RequestScope:
+    scope = context.get(SESSION_KEY)
+    if not isinstance(scope, RequestScope):
+        raise RuntimeError("no unit of work is open for this request")
+    return scope
 
 
 def mark_failed(context: MutableMapping[str, Any]) -> None:

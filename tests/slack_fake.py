@@ -315,14 +315,15 @@ class FakeSlack:
         self,
         method: str,
         count: int = 1,
-        timeout: float = 5.0,
+        timeout: float = 30.0,
         *,
         where: Callable[[RecordedCall], bool] | None = None,
     ) -> list[RecordedCall]:
         """Block until at least ``count`` matching calls arrived; return all matching calls.
 
         Needed because Bolt acks the HTTP request first and runs listeners in a thread pool,
-        so side effects land after ``post()`` returns.
+        so side effects land after ``post()`` returns. The generous default is patience,
+        not a deadline: a re-plan on a loaded CI machine can take several seconds.
         """
 
         def matching() -> list[RecordedCall]:

@@ -17,7 +17,7 @@ from bot.ids import ActionId
 from bot.listeners.respond import respond_all
 from bot.parsing import ShowRunbook
 from bot.services import Services
-from bot.session import session_of
+from bot.session import after_ack, session_of
 from bot.views.away import bookings_message
 from bot.views.message import plain
 from storage.models import Pipeline
@@ -50,7 +50,7 @@ def register(app: App, services: Services) -> None:
         value = str(action.get("value", ""))
         pipeline = session.get(Pipeline, value) if _PIPELINE_ID.fullmatch(value) else None
         if pipeline is None or not pipeline.active:
-            services.after_ack(lambda: deliver(OUT_OF_DATE, body, client))
+            after_ack(context, lambda: deliver(OUT_OF_DATE, body, client))
             return
         first, *rest = answer(session, ShowRunbook(pipeline.id), asker_of(session, body, client), runtime)
 
@@ -58,7 +58,7 @@ def register(app: App, services: Services) -> None:
             respond(replace_original=True, **first.payload())
             respond_all(respond, rest)
 
-        services.after_ack(show)
+        after_ack(context, show)
 
     def cancel_after_ack(session: Session, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         """Cancel the clicker's own booking, then redraw their list without it."""
@@ -73,9 +73,9 @@ def register(app: App, services: Services) -> None:
         respond(replace_original=True, **bookings_message(remaining).payload())
         respond_all(respond, confirmation)
 
-    def out_of_date(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def out_of_date(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
-        services.after_ack(lambda: deliver(OUT_OF_DATE, body, client))
+        after_ack(context, lambda: deliver(OUT_OF_DATE, body, client))
 
     app.action(re.compile(ActionId.OPEN_RUNBOOK.pattern()))(open_runbook)
     app.action(re.compile(ActionId.CANCEL_TIME_OFF.pattern()))(

@@ -27,14 +27,14 @@ def register(app: App, services: Services) -> None:
     def oncall_command(
         ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
     ) -> None:
-        reply(services, ack, respond, _answer(command, client, context, parse_oncall(command.get("text", ""))))
+        reply(context, ack, respond, _answer(command, client, context, parse_oncall(command.get("text", ""))))
 
     def runbook_command(
         ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
     ) -> None:
         request = parse_runbook(command.get("text", ""))
         share = isinstance(request, ShowRunbook) and request.share
-        reply(services, ack, respond, _answer(command, client, context, request), share=share)
+        reply(context, ack, respond, _answer(command, client, context, request), share=share)
 
     def acknowledge_away(ack: Ack, command: dict[str, Any]) -> None:
         request = _away_request(command)

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot.failures import deliver, message_for
 from bot.services import Services
-from bot.session import mark_failed
+from bot.session import after_ack, mark_failed
 
 
 def register(app: App, services: Services) -> None:
@@ -25,7 +25,7 @@ def register(app: App, services: Services) -> None:
                 headers={"content-type": "application/json;charset=utf-8"},
                 body=json.dumps({"response_type": "ephemeral", **message.payload()}),
             )
-        services.after_ack(lambda: deliver(message, body, client))  # the ack never waits on Slack
+        after_ack(context, lambda: deliver(message, body, client))  # the ack never waits on Slack
         if acked is not None:
             return BoltResponse(status=200, headers=acked.headers, body=acked.body)
         return BoltResponse(status=200, body="")

@@ -9,7 +9,7 @@ from bot.answers import answer
 from bot.asker import resolve_asker
 from bot.parsing import parse_mention
 from bot.services import Services
-from bot.session import session_of
+from bot.session import after_ack, session_of
 
 
 def register(app: App, services: Services) -> None:
@@ -23,6 +23,6 @@ def register(app: App, services: Services) -> None:
             for message in messages:
                 say(thread_ts=thread, **message.payload())
 
-        services.after_ack(post)
+        after_ack(context, post)
 
     app.event("app_mention")(app_mention)

@@ -3,18 +3,20 @@
 
 from collections.abc import Sequence
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack, BoltContext, Respond
 
-from bot.services import Services
+from bot.session import after_ack
 from bot.views.message import Message
 
 
-def reply(services: Services, ack: Ack, respond: Respond, messages: Sequence[Message], *, share: bool = False) -> None:
+def reply(
+    context: BoltContext, ack: Ack, respond: Respond, messages: Sequence[Message], *, share: bool = False
+) -> None:
     response_type = "in_channel" if share else "ephemeral"
     first, *rest = messages
     ack(response_type=response_type, **first.payload())
     if rest:
-        services.after_ack(lambda: respond_all(respond, rest, response_type=response_type))
+        after_ack(context, lambda: respond_all(respond, rest, response_type=response_type))
 
 
 def respond_all(respond: Respond, messages: Sequence[Message], *, response_type: str = "ephemeral") -> None:
