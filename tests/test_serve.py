@@ -194,3 +194,17 @@ def test_an_answer_due_after_the_ack_is_sent_even_while_the_pool_drains(
         assert "out of date" in str(slack.wait_for("response/drain")[0].body)
     finally:
         runtime.engine.dispose()
+
+
+def test_once_stopping_new_requests_get_503_and_nothing_runs(database_url: str, clock: Clock, slack: FakeSlack) -> None:
+    """After SIGTERM a keep-alive connection (or Socket Mode) may still bring a request:
+    Slack is told to retry it elsewhere rather than have it start work that would be cut."""
+    runtime = open_runtime(make_settings(database_url, slack_api_url=slack.api_url), clock)
+    try:
+        app = bolt_app(runtime, BOT_TOKEN)
+        app.stop_taking_requests(time.monotonic() + 5)
+        booking = slash_command("/oncall", "away 2027-03-01", user_id="U0B0B00", response_url=slack.response_url())
+        assert app.dispatch(bolt_request(booking)).status == 503
+        slack.assert_no_call("users.info")
+    finally:
+        runtime.engine.dispose()
