@@ -20,8 +20,7 @@ def shorten(text: str, limit: int = ECHO_LIMIT) -> str:
     """User text quoted back: whitespace collapsed, backticks (which would end our code
     span) made quotes, cut to `limit` with "…". The one helper for every echo, so no
     answer can grow past a Block Kit limit because of what someone typed; escape after."""
-    text = " ".join(text.split()).replace("`", "'")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return fit(" ".join(text.split()).replace("`", "'"), limit)
 
 
 def fit(text: str, limit: int) -> str:

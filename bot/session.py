@@ -15,7 +15,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 SESSION_KEY = "oncall_session"
-FAILED_KEY = "oncall_failed"
 
 
 class RequestScope:
@@ -26,6 +25,7 @@ class RequestScope:
     def __init__(self, session: Session | None) -> None:
         self.session = session
         self.after_ack: list[Callable[[], None]] = []
+        self.failed = False  # set by the error handler: roll back
 
     def __deepcopy__(self, memo: dict[int, Any]) -> "RequestScope":
         return RequestScope(None)
@@ -42,7 +42,7 @@ def unit_of_work(engine: Engine, context: MutableMapping[str, Any]) -> Iterator[
         except BaseException:
             session.rollback()
             raise
-        if context.get(FAILED_KEY):
+        if scope.failed:
             session.rollback()
         else:
             session.commit()
@@ -71,4 +71,4 @@ def _scope(context: MutableMapping[str, Any]) -> RequestScope:
 
 
 def mark_failed(context: MutableMapping[str, Any]) -> None:
-    context[FAILED_KEY] = True
+    _scope(context).failed = True

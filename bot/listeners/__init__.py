@@ -11,4 +11,4 @@ def register_listeners(app: App, services: Services) -> None:
     commands.register(app, services)
     events.register(app, services)
     actions.register(app, services)
-    errors.register(app, services)
+    errors.register(app)

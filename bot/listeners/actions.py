@@ -15,13 +15,11 @@ from bot.deferred import deferred
 from bot.failures import deliver
 from bot.ids import ActionId
 from bot.listeners.respond import respond_all
-from bot.parsing import ShowRunbook
+from bot.parsing import AwayList, ShowRunbook
 from bot.services import Services
 from bot.session import after_ack, session_of
-from bot.views.away import bookings_message
 from bot.views.message import plain
 from storage.models import Pipeline
-from usecases import time_off
 
 OUT_OF_DATE = plain("This button is out of date: nothing was changed. Ask again for a fresh answer.")
 _BOOKING_ID = re.compile(r"[1-9][0-9]{0,9}")  # ASCII digits only: `int("٤")` is 4
@@ -33,8 +31,9 @@ def register(app: App, services: Services) -> None:
     runtime = services.runtime
 
     def asker_of(session: Session, body: dict[str, Any], client: WebClient) -> Asker:
-        channel = body.get("channel") if isinstance(body.get("channel"), dict) else {}
-        return resolve_asker(session, services, client, str(body["user"]["id"]), (channel or {}).get("id"))
+        channel = body.get("channel")
+        channel_id = channel.get("id") if isinstance(channel, dict) else None
+        return resolve_asker(session, services, client, str(body["user"]["id"]), channel_id)
 
     def open_runbook(
         ack: Ack,
@@ -68,9 +67,8 @@ def register(app: App, services: Services) -> None:
             return
         asker = asker_of(session, body, client)
         confirmation = cancel_away(session, int(value), asker, runtime)
-        member = asker.member_or_refuse("cancel")
-        remaining = time_off.upcoming(runtime, asker.team, member.id)  # read after the cancel committed
-        respond(replace_original=True, **bookings_message(remaining).payload())
+        [remaining] = answer(session, AwayList(), asker, runtime)  # the list, as `/oncall away list` draws it
+        respond(replace_original=True, **remaining.payload())
         respond_all(respond, confirmation)
 
     def out_of_date(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:

@@ -11,15 +11,18 @@ from bot.answers import answer, book_away
 from bot.asker import resolve_asker
 from bot.deferred import deferred
 from bot.listeners.respond import reply, respond_all
-from bot.parsing import Away, ShowRunbook, parse_oncall, parse_runbook
+from bot.parsing import Away, MentionRequest, ShowRunbook, parse_oncall, parse_runbook
 from bot.services import Services
 from bot.session import session_of
+from bot.views.message import Message
 
 
 def register(app: App, services: Services) -> None:
     runtime = services.runtime
 
-    def _answer(command: dict[str, Any], client: WebClient, context: BoltContext, request: Any) -> Any:
+    def _answer(
+        command: dict[str, Any], client: WebClient, context: BoltContext, request: MentionRequest
+    ) -> list[Message]:
         session = session_of(context)
         asker = resolve_asker(session, services, client, command["user_id"], command.get("channel_id"))
         return answer(session, request, asker, runtime)

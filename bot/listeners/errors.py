@@ -10,11 +10,10 @@ from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 
 from bot.failures import deliver, message_for
-from bot.services import Services
 from bot.session import after_ack, mark_failed
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App) -> None:
     def handle_error(error: Exception, body: dict[str, Any], client: WebClient, context: BoltContext) -> BoltResponse:
         mark_failed(context)
         message = message_for(error)
