@@ -23,6 +23,8 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 DEFAULT_MAJOR_HOLIDAYS = ("New Year's Day", "Independence Day", "Thanksgiving Day", "Christmas Day")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL = re.compile(r"^([CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9._-]*)$")
+# A user group's handle as Slack allows it (what follows "@"), or its id.
+_USER_GROUP = re.compile(r"^([a-z0-9][a-z0-9._-]{0,79}|S[A-Z0-9]{2,})$")
 _CLOCK_TIME = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 
 
@@ -166,12 +168,24 @@ class TeamEntry(Strict):
     name: str = Field(min_length=1, max_length=80)
     timezone: str
     channel: str
+    oncall_group: str | None = None
     rotation: RotationEntry
     members: tuple[MemberEntry, ...] = Field(min_length=2)
     pipelines: tuple[PipelineEntry, ...] = ()
 
     _timezone = field_validator("timezone")(_check_timezone)
     _channel = field_validator("channel")(_check_channel)
+
+    @field_validator("oncall_group")
+    @classmethod
+    def _user_group(cls, value: str | None) -> str | None:
+        """The handle without its "@" (e.g. `data-oncall`), or the group's id (`S0…`)."""
+        if value is None:
+            return None
+        handle = value.removeprefix("@")
+        if not _USER_GROUP.match(handle):
+            raise ValueError(f"{value!r} is not a Slack user group (a handle like 'data-oncall', or an id 'S0123')")
+        return handle
 
 
 class CatalogFile(Strict):

@@ -106,6 +106,7 @@ def _team_values(entry: TeamEntry) -> dict[str, Any]:
         "rotation_start": rotation.start,
         "freeze_days": rotation.freeze_days,
         "major_holidays": list(rotation.major_holidays),
+        "oncall_group": entry.oncall_group,
     }
 
 

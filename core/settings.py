@@ -5,7 +5,7 @@ Tokens are `SecretStr` so they never end up in a log line or a traceback by acci
 
 from pathlib import Path
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///oncall.db"
@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     oncall_team_file: Path = Path("team.yaml")
     host: str = "0.0.0.0"
     port: int = 3000
+    # Handoffs, reminders and notices posted on a schedule by `oncall serve` / `oncall worker`.
+    oncall_announcements: bool = True
+    # A message whose time passed less than this ago when the bot comes back is sent, late.
+    announce_grace_hours: float = Field(default=6.0, ge=0, le=72)
 
     @field_validator("slack_api_url")
     @classmethod

@@ -11,7 +11,17 @@ from typing import Any
 from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.enums import AuditAction, FrontEnd, OwnershipOrigin, Role, ShiftOrigin, SwapStatus, TimeOffOrigin
+from storage.enums import (
+    AnnouncementKind,
+    AnnouncementState,
+    AuditAction,
+    FrontEnd,
+    OwnershipOrigin,
+    Role,
+    ShiftOrigin,
+    SwapStatus,
+    TimeOffOrigin,
+)
 from storage.types import EnumText, UTCDateTime
 
 
@@ -28,6 +38,7 @@ class Team(SQLModel, table=True):
     rotation_start: date
     freeze_days: int = 14
     major_holidays: list[str] = Field(default_factory=list, sa_type=JSON)
+    oncall_group: str | None = None  # the Slack user group's handle (or id) that names the on-call
 
 
 class Member(SQLModel, table=True):
@@ -134,17 +145,29 @@ class SwapRequest(SQLModel, table=True):
 
 
 class Announcement(SQLModel, table=True):
-    """A message the bot posts on a schedule; `key` makes each send happen once.
+    """The outbox: one row per message the bot posts on its own (handoffs, reminders,
+    holiday notices, the on-call group and topic), found by its deterministic `key`.
 
-    With several bot instances on one PostgreSQL, the unique key is what stops a handoff
-    message from being posted twice.
-    """
+    The unique key makes the row, and so the send, happen once across every instance and
+    restart; `state` and `attempts` make each send a claim that only one instance wins
+    (see `storage.outbox`). `recipient` is the member a DM goes to (None for the channel);
+    `subject` is what it is about (the shift's start, or the holiday)."""
+
+    __table_args__ = (Index("ix_announcement_state_next", "state", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)
     team_id: str = Field(foreign_key="team.id", index=True)
-    kind: str
+    kind: AnnouncementKind = Field(sa_type=EnumText(AnnouncementKind))
+    subject: str = ""
+    recipient: str | None = None
     due_at: datetime = Field(sa_type=UTCDateTime)
+    state: AnnouncementState = Field(default=AnnouncementState.PENDING, sa_type=EnumText(AnnouncementState))
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_by: str | None = None
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     channel: str | None = None
     message_ts: str | None = None
