@@ -47,16 +47,20 @@ class Refused(Exception):
         self.status, self.reason, self.size = status, reason, size
 
 
-def health_app(healthy: Callable[[], bool]) -> Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]:
+def health_app(
+    healthy: Callable[[], bool], details: Callable[[], dict[str, Any]] | None = None
+) -> Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]:
     """`GET /healthz` (200 while the database answers, 503 otherwise), 404 for the rest:
-    all a load balancer needs, and all Socket Mode serves over HTTP."""
+    all a load balancer needs, and all Socket Mode serves over HTTP. `details` adds what
+    an operator wants at a glance (the scheduler's state, the oldest overdue message)."""
 
     def app(environ: "WSGIEnvironment", start_response: "StartResponse") -> Iterable[bytes]:
         if environ.get("PATH_INFO") != HEALTH_PATH or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return _json(start_response, "404 Not Found", {"error": "not found"})
         up = healthy()
         status = "200 OK" if up else "503 Service Unavailable"
-        return _json(start_response, status, {"ok": up, "database": "up" if up else "down"})
+        extra = details() if up and details is not None else {}
+        return _json(start_response, status, {"ok": up, "database": "up" if up else "down", **extra})
 
     return app
 

@@ -10,6 +10,7 @@ from enum import StrEnum
 class ActionId(StrEnum):
     OPEN_RUNBOOK = "open_runbook"  # value: a pipeline id
     CANCEL_TIME_OFF = "cancel_time_off"  # value: a time-off booking id
+    REQUEST_SWAP = "request_swap"  # value: `<shift start ISO>|<role>` (from a holiday swap reminder)
 
     def for_subject(self, subject: str) -> str:
         return f"{self}:{subject}"

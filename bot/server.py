@@ -24,9 +24,12 @@ from slack_sdk.errors import SlackApiError
 from waitress import wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
+from announcements.scheduler import AnnouncementScheduler
+from bot.announcing import health_details, start_scheduler
 from bot.app import OncallApp, build_app
 from bot.edge import EVENTS_PATH, HEALTH_PATH, MAX_BODY_BYTES, SlackEdge, health_app
-from core.settings import MissingSetting, Settings, require
+from bot.tokens import rejected
+from core.settings import Settings, require
 from storage.db import ping
 from usecases.runtime import Runtime, open_runtime
 
@@ -42,10 +45,6 @@ DRAIN_SECONDS = 25.0
 POLL_SECONDS = 0.05
 
 
-class RejectedToken(MissingSetting):
-    """Slack refused a token: reported like a missing one, one line and exit code 2."""
-
-
 def bolt_app(runtime: Runtime, token: str) -> OncallApp:
     """The Bolt app, with Bolt's own signature check off: the edge checks signatures on
     the raw bytes before Bolt parses anything, and Socket Mode has none. Bolt calls
@@ -54,23 +53,22 @@ def bolt_app(runtime: Runtime, token: str) -> OncallApp:
         return build_app(runtime, token=token, signing_secret=None)
     except BoltError as error:
         if isinstance(error.__context__, SlackApiError):
-            raise _rejected("SLACK_BOT_TOKEN", "auth.test", error.__context__) from None
+            raise rejected("SLACK_BOT_TOKEN", "auth.test", error.__context__) from None
         raise
 
 
-def _rejected(variable: str, method: str, error: SlackApiError) -> RejectedToken:
-    return RejectedToken(
-        f"{variable} was refused by Slack ({method}: {error.response.get('error')}): "
-        "see the README section 'Create the Slack app'"
-    )
-
-
-def http_app(runtime: Runtime, app: OncallApp | None = None) -> SlackEdge:
+def http_app(
+    runtime: Runtime, app: OncallApp | None = None, scheduler: AnnouncementScheduler | None = None
+) -> SlackEdge:
     """The WSGI application for HTTP mode (also what tests and benchmarks serve)."""
     settings = runtime.settings
     secret = require(settings.slack_signing_secret, "SLACK_SIGNING_SECRET")
     bolt = app or bolt_app(runtime, require(settings.slack_bot_token, "SLACK_BOT_TOKEN"))
-    return SlackEdge(bolt, secret, health_app(lambda: ping(runtime.engine)))
+    return SlackEdge(bolt, secret, _health(runtime, scheduler))
+
+
+def _health(runtime: Runtime, scheduler: AnnouncementScheduler | None) -> "WSGIApplication":
+    return health_app(lambda: ping(runtime.engine), lambda: health_details(runtime, scheduler))
 
 
 def serve(settings: Settings, port: int | None = None, host: str | None = None) -> None:
@@ -84,10 +82,15 @@ def serve(settings: Settings, port: int | None = None, host: str | None = None) 
     runtime = open_runtime(settings)
     app = bolt_app(runtime, token)
     address = (host or settings.host, port or settings.port)
-    if app_token is None:
-        _serve_http(http_app(runtime, app), app, address)
-    else:
-        _serve_socket_mode(runtime, app, app_token, address)
+    scheduler = start_scheduler(runtime, token)
+    try:
+        if app_token is None:
+            _serve_http(http_app(runtime, app, scheduler), app, address)
+        else:
+            _serve_socket_mode(runtime, app, app_token, address, scheduler)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown()
 
 
 def _serve_http(edge: SlackEdge, app: OncallApp, address: tuple[str, int]) -> None:
@@ -103,12 +106,18 @@ def _serve_http(edge: SlackEdge, app: OncallApp, address: tuple[str, int]) -> No
     log.info("stopped")
 
 
-def _serve_socket_mode(runtime: Runtime, app: OncallApp, app_token: str, address: tuple[str, int]) -> None:
+def _serve_socket_mode(
+    runtime: Runtime,
+    app: OncallApp,
+    app_token: str,
+    address: tuple[str, int],
+    scheduler: AnnouncementScheduler | None,
+) -> None:
     """Slack's events over a WebSocket; `/healthz` still answers on the HTTP port, so a
     platform's health check passes."""
     stopping = threading.Event()
     _on_termination(stopping.set)  # before anything answers, so no signal can come earlier
-    health = _listen(health_app(lambda: ping(runtime.engine)), address, 1)
+    health = _listen(_health(runtime, scheduler), address, 1)
     threading.Thread(target=health.run, name="healthz", daemon=True).start()
     handler = socket_mode_handler(app, app_token)
     log.info("connected to Slack in Socket Mode; %s on %s:%s", HEALTH_PATH, *address)
@@ -129,7 +138,7 @@ def socket_mode_handler(app: OncallApp, app_token: str) -> "SocketModeHandler":
     try:
         handler.connect()  # type: ignore[no-untyped-call]
     except SlackApiError as error:
-        raise _rejected("SLACK_APP_TOKEN", "apps.connections.open", error) from None
+        raise rejected("SLACK_APP_TOKEN", "apps.connections.open", error) from None
     return handler
 
 

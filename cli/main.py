@@ -11,7 +11,7 @@ from sqlmodel import Session
 from catalog import owners as ownership
 from catalog.loader import load_catalog
 from catalog.queries import resolve_team
-from cli import audit, render, time_off
+from cli import announce, audit, render, time_off
 from cli.common import FromOption, JsonOption, TeamOption, app, current_clock, day, emit, names, start_runtime
 from core.errors import OncallError
 from core.settings import MissingSetting, Settings
@@ -276,7 +276,7 @@ def serve(
     run_server(Settings(), port, host)
 
 
-COMMAND_MODULES = (audit, time_off)  # each registers its commands on `app` when imported
+COMMAND_MODULES = (announce, audit, time_off)  # each registers its commands on `app` when imported
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from bot.listeners.respond import respond_all
 from bot.parsing import AwayList, ShowRunbook
 from bot.services import Services
 from bot.session import after_ack, session_of
+from bot.views.announcements import swap_explanation
 from bot.views.message import plain
 from storage.models import Pipeline
 
@@ -71,6 +72,14 @@ def register(app: App, services: Services) -> None:
         respond(replace_original=True, **remaining.payload())
         respond_all(respond, confirmation)
 
+    def request_swap(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        """A holiday swap reminder's button: until swaps can be requested by button, how
+        to get the shift covered (the button's value is not trusted: nothing is changed)."""
+        ack()
+        session = session_of(context)
+        channel = asker_of(session, body, client).team.channel
+        after_ack(context, lambda: deliver(swap_explanation(channel), body, client))
+
     def out_of_date(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
         after_ack(context, lambda: deliver(OUT_OF_DATE, body, client))
@@ -79,6 +88,7 @@ def register(app: App, services: Services) -> None:
     app.action(re.compile(ActionId.CANCEL_TIME_OFF.pattern()))(
         ack=_acknowledge, lazy=[deferred(runtime.engine, cancel_after_ack)]
     )
+    app.action(re.compile(ActionId.REQUEST_SWAP.pattern()))(request_swap)
     app.action(re.compile(".*"))(out_of_date)
 
 

@@ -50,6 +50,11 @@ def mention(person: Person | None) -> str:
     return f"<@{person.slack_id}>" if person else "_nobody_"
 
 
+def channel_link(channel: str) -> str:
+    """A channel id as a link Slack renders with its name; a `#name` as written."""
+    return escape_mrkdwn(channel) if channel.startswith("#") else f"<#{channel}>"
+
+
 def section(text: str, block_id: str | None = None, accessory: ButtonElement | None = None) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=fit(text, SECTION_LIMIT)), block_id=block_id, accessory=accessory)
 
