@@ -262,3 +262,68 @@ def test_concurrent_first_starts_on_a_fresh_database(database_url: str, workdir:
         assert len(starts) == len(set(starts)) > 50
     finally:
         engine.dispose()
+
+
+def test_announcement_rows_upgrade_to_outbox_states(database_url: str) -> None:
+    """0003 reshapes `announcement`: a sent row stays sent, an unsent one becomes pending at
+    its due time, one of a kind nothing can send is skipped; the team gains no user group."""
+    engine = _engine(database_url)
+    try:
+        _legacy_database(engine)
+        with locked_connection(engine) as connection:
+            from alembic import command
+
+            command.stamp(schema._config(connection), schema.BASELINE)
+            command.upgrade(schema._config(connection), "0002")
+            tables = MetaData()
+            tables.reflect(connection)
+            due = datetime(2026, 12, 7, 15, tzinfo=UTC)
+            connection.execute(
+                insert(Table("announcement", tables)),
+                [
+                    {
+                        "key": "a",
+                        "team_id": "data-eng",
+                        "kind": "handoff",
+                        "due_at": due,
+                        "sent_at": due,
+                        "channel": "C1",
+                        "message_ts": "1.2",
+                    },
+                    {
+                        "key": "b",
+                        "team_id": "data-eng",
+                        "kind": "reminder",
+                        "due_at": due,
+                        "sent_at": None,
+                        "channel": None,
+                        "message_ts": None,
+                    },
+                    {
+                        "key": "c",
+                        "team_id": "data-eng",
+                        "kind": "weekly-digest",
+                        "due_at": due,
+                        "sent_at": None,
+                        "channel": None,
+                        "message_ts": None,
+                    },
+                ],
+            )
+        schema.upgrade(engine)
+        with engine.connect() as connection:
+            found = connection.execute(
+                text(
+                    "SELECT key, state, attempts, next_attempt_at IS NOT NULL, message_ts "
+                    "FROM announcement ORDER BY key"
+                )
+            ).all()
+            group = connection.execute(text("SELECT oncall_group FROM team")).scalar_one()
+        assert [tuple(row) for row in found] == [
+            ("a", "sent", 0, False, "1.2"),
+            ("b", "pending", 0, True, None),
+            ("c", "skipped", 0, False, None),
+        ]
+        assert group is None
+    finally:
+        engine.dispose()

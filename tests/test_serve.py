@@ -56,6 +56,7 @@ def _environment(slack: FakeSlack, database_url: str, **extra: str) -> dict[str,
         "DATABASE_URL": database_url,
         "ONCALL_TEAM_FILE": str(TEAM_FILE),
         "PORT": str(_free_port()),
+        "ONCALL_ANNOUNCEMENTS": "false",  # these tests are about serving; tests/test_announce_processes.py posts
         **extra,
     }
 
