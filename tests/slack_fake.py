@@ -41,6 +41,8 @@ from zoneinfo import ZoneInfo
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
+from tests.fake_workspace import Workspace
+
 __all__ = [
     "APP_ID",
     "BOT_ID",
@@ -228,6 +230,11 @@ class FakeSlack:
         self._overrides: dict[str, Responder] = {}
         self._ts_counter = itertools.count(1)
         self._id_counter = itertools.count(1)
+        #: Slack's memory and refusals: history, topics, user groups, scopes, rate limits (see tests/fake_workspace.py).
+        self.workspace = Workspace(self._builtin)
+        #: Where message timestamps start: Slack stamps with its own clock, so a test on a
+        #: pinned clock sets this near it (a bot looking up history with ``oldest=`` needs it).
+        self.first_ts_seconds: int = _FIRST_TS_SECONDS
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -430,6 +437,9 @@ class FakeSlack:
             status, extra_headers, answer = failure.status, failure.headers, failure.body
         elif not known:
             status, answer = 404, {"ok": False, "error": "unknown_path"}
+        elif (retry_after := self.workspace.retry_after(method, params)) is not None:
+            status, extra_headers = 429, {"Retry-After": str(retry_after)}
+            answer = {"ok": False, "error": "ratelimited"}
         else:
             try:
                 if override is None:
@@ -460,6 +470,8 @@ class FakeSlack:
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json; charset=utf-8")
         handler.send_header("Content-Length", str(len(payload)))
+        if split.path.startswith("/api/") and "X-OAuth-Scopes" not in extra_headers:
+            handler.send_header("X-OAuth-Scopes", self.workspace.scope_header())
         for name, value in extra_headers.items():
             handler.send_header(name, value)
         handler.end_headers()
@@ -493,7 +505,7 @@ class FakeSlack:
 
     def _next_ts(self) -> str:
         n = next(self._ts_counter) * 100
-        return f"{_FIRST_TS_SECONDS + n // 1_000_000}.{n % 1_000_000:06d}"
+        return f"{self.first_ts_seconds + n // 1_000_000}.{n % 1_000_000:06d}"
 
     def _next_id(self, prefix: str) -> str:
         return f"{prefix}0FAKE{next(self._id_counter):04d}"
@@ -567,6 +579,10 @@ class FakeSlack:
         return view
 
     def _canned(self, method: str, params: JsonDict) -> JsonDict:
+        """Slack's answer: from :attr:`workspace` for the stateful methods, else :meth:`_builtin`."""
+        return self.workspace.answer(method, params)
+
+    def _builtin(self, method: str, params: JsonDict) -> JsonDict:
         """Success answers shaped like Slack's own (only the fields code commonly reads)."""
         channel = str(params.get("channel", ""))
         if method.startswith("response/"):

@@ -113,11 +113,12 @@ def holiday_notice_message(content: HolidayNotice) -> Message:
 
 
 def topic(shift: OnCall, handle: str | None) -> str:
-    """The channel topic: who is on call, until when (topics are plain text)."""
+    """The channel topic: who is on call, until when. Topics are plain text (Slack neither
+    formats nor links them), so markup characters are dropped rather than escaped."""
     group = f" · @{handle}" if handle else ""
     people = f"{shift.primary.name} (primary), {shift.secondary.name} (secondary)"
     text = f"On call: {people} until {format_local(shift.end, shift.team_timezone)}{group}"
-    return escape_mrkdwn(fit(text, TOPIC_LIMIT))
+    return fit(text.translate({ord(c): None for c in "<>&"}), TOPIC_LIMIT)
 
 
 def swap_explanation(channel: str) -> Message:
