@@ -56,7 +56,8 @@ class SweepReport:
     outcomes: Counter[str] = field(default_factory=Counter)
 
     def describe(self) -> str:
-        return ", ".join(f"{count} {outcome}" for outcome, count in sorted(self.outcomes.items())) or "nothing due"
+        done = sorted((outcome, count) for outcome, count in self.outcomes.items() if count)
+        return ", ".join(f"{count} {outcome}" for outcome, count in done) or "nothing due"
 
 
 @dataclass
