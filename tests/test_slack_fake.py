@@ -262,8 +262,8 @@ def test_submit_view_builds_slack_state(slack: FakeSlack, client: WebClient) -> 
 
 
 def test_wait_for_sees_late_calls_and_times_out_helpfully(slack: FakeSlack, client: WebClient) -> None:
-    client.chat_postMessage(channel="C0TEAM", text="first")
-    timer = threading.Timer(0.1, lambda: client.chat_update(channel="C0TEAM", ts="1.0", text="late"))
+    first = client.chat_postMessage(channel="C0TEAM", text="first")
+    timer = threading.Timer(0.1, lambda: client.chat_update(channel="C0TEAM", ts=first["ts"], text="late"))
     timer.start()
     try:
         assert slack.wait_for("chat.update", timeout=5)[0].body["text"] == "late"
