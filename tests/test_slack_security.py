@@ -68,7 +68,8 @@ def test_url_verification_echoes_the_challenge(bot_url: str) -> None:
 def test_healthz_reports_the_database(bot_url: str) -> None:
     with urllib.request.urlopen(f"{bot_url}/healthz", timeout=5) as response:
         assert response.status == 200
-        assert json.loads(response.read()) == {"ok": True, "database": "up"}
+        health = json.loads(response.read())
+        assert health == {"ok": True, "database": "up", "scheduler": {"state": "off"}, "oldest_overdue": None}
 
 
 def test_stock_bolt_still_has_the_payload_defect(bot_url: str, slack: FakeSlack) -> None:

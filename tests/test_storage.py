@@ -18,6 +18,7 @@ from catalog.queries import resolve_team
 from schedules.calendar import Rotation
 from schedules.queries import next_on_call, on_call_at, shifts_between
 from storage.db import session_scope
+from storage.enums import AnnouncementKind
 from storage.models import Announcement, Member, Shift, Team
 from tests.conftest import NOW
 from usecases.runtime import Runtime
@@ -38,7 +39,7 @@ AWARE_INSTANTS = {
 
 
 def _announce(session: Session, key: str, due_at: datetime) -> None:
-    session.add(Announcement(key=key, team_id="data-eng", kind="test", due_at=due_at))
+    session.add(Announcement(key=key, team_id="data-eng", kind=AnnouncementKind.HANDOFF, due_at=due_at))
 
 
 @pytest.mark.parametrize("name", list(AWARE_INSTANTS))
