@@ -27,6 +27,7 @@ from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 from announcements.scheduler import AnnouncementScheduler
 from bot.announcing import health_details, start_scheduler
 from bot.app import OncallApp, build_app
+from bot.doctor import check_at_start
 from bot.edge import EVENTS_PATH, HEALTH_PATH, MAX_BODY_BYTES, SlackEdge, health_app
 from bot.tokens import rejected
 from core.settings import Settings, require
@@ -81,6 +82,7 @@ def serve(settings: Settings, port: int | None = None, host: str | None = None) 
         require(settings.slack_signing_secret, "SLACK_SIGNING_SECRET")
     runtime = open_runtime(settings)
     app = bolt_app(runtime, token)
+    check_at_start(runtime, token)  # logs each problem once, in the background; never stops serving
     address = (host or settings.host, port or settings.port)
     scheduler = start_scheduler(runtime, token)
     try:

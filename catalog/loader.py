@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from catalog.schema import CatalogFile, Slug
+from catalog.schema import CatalogFile, Slug, is_placeholder
 from core.errors import OncallError
 
 _PYDANTIC_MESSAGES = {
@@ -218,7 +218,7 @@ def _team_problems(where: str, team: dict[str, Any], runbooks: Collection[str]) 
     yield from (
         f"{where}: members: duplicate slack_id {_quoted(slack_id)}"
         for slack_id, count in Counter(_text(member, "slack_id") for member in members).items()
-        if slack_id is not None and count > 1
+        if slack_id is not None and not is_placeholder(slack_id) and count > 1  # placeholders name nobody yet
     )
     team_id = _text(team, "id")
     team_name = f"team {_shown(team_id)}" if team_id else "the team"

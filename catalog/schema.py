@@ -22,6 +22,13 @@ Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=64)]
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DEFAULT_MAJOR_HOLIDAYS = ("New Year's Day", "Independence Day", "Thanksgiving Day", "Christmas Day")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+# What the database stores for a member whose Slack id is not known yet (`Member.slack_id`
+# is required and indexed): shaped like an id, so every reader keeps working, and no real
+# user's (Slack never hands out an all-zero id).
+PLACEHOLDER_SLACK_ID = "U0000000"
+# Written in team.yaml for "look this member up by e-mail" (compared case-insensitively),
+# besides leaving `slack_id` out or empty.
+_PLACEHOLDERS = frozenset({"", "TODO", PLACEHOLDER_SLACK_ID})
 _CHANNEL = re.compile(r"^([CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9._-]*)$")
 # A user group's handle as Slack allows it (what follows "@"), or its id.
 _USER_GROUP = re.compile(r"^([a-z0-9][a-z0-9._-]{0,79}|S[A-Z0-9]{2,})$")
@@ -57,6 +64,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def is_placeholder(slack_id: object) -> bool:
+    """Whether a `slack_id` (in team.yaml or stored) names nobody yet: missing, empty,
+    "TODO" or the stored placeholder. Such members are looked up by `email` on
+    `oncall sync` (`catalog.sync`)."""
+    return slack_id is None or (isinstance(slack_id, str) and slack_id.strip().upper() in _PLACEHOLDERS)
+
+
 def _check_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -88,9 +102,12 @@ class TimeOffEntry(Strict):
 
 
 class MemberEntry(Strict):
+    """`slack_id` None: missing or a placeholder in the file, so a new team need not copy
+    ids by hand; `oncall sync` looks the member up by `email` (see `catalog.sync`)."""
+
     id: Slug
     name: str = Field(min_length=1, max_length=80)
-    slack_id: str
+    slack_id: str | None = None
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     timezone: str
     country: str
@@ -101,9 +118,11 @@ class MemberEntry(Strict):
 
     @field_validator("slack_id")
     @classmethod
-    def _slack_id(cls, value: str) -> str:
-        if not _SLACK_USER.match(value):
-            raise ValueError(f"{value!r} is not a Slack user id (like 'U0A11CE')")
+    def _slack_id(cls, value: str | None) -> str | None:
+        if is_placeholder(value):
+            return None
+        if value is None or not _SLACK_USER.match(value):
+            raise ValueError(f"{value!r} is not a Slack user id (like 'U0A11CE'; leave it out to look it up by email)")
         return value
 
     @field_validator("country")

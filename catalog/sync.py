@@ -2,8 +2,17 @@
 
 Runs in the caller's transaction: any refusal raises before commit, so a refused sync
 leaves the database exactly as it was.
+
+A member written without a Slack id (left out, empty, "TODO", "U0000000") is found from
+their `email` by the `lookup` the caller injects (the terminal builds one on Slack's
+`users.lookupByEmail` when SLACK_BOT_TOKEN is set; the catalog knows nothing of Slack).
+An id found once is kept while the e-mail stays the same, so later syncs ask Slack
+nothing and stay "already up to date". A member nobody could find is stored with
+`PLACEHOLDER_SLACK_ID` (the column is required) and named in a warning with the fix:
+one unknown id never refuses the whole file.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -11,7 +20,7 @@ from typing import Any, TypeVar
 from sqlmodel import Session, SQLModel, col, select
 
 from catalog.loader import CatalogError
-from catalog.schema import CatalogFile, MemberEntry, PipelineEntry, TeamEntry
+from catalog.schema import PLACEHOLDER_SLACK_ID, CatalogFile, MemberEntry, PipelineEntry, TeamEntry, is_placeholder
 from core.timefmt import local_date
 from schedules import planner
 from schedules.generate import active_members
@@ -20,6 +29,13 @@ from storage.enums import OwnershipOrigin, TimeOffOrigin
 from storage.models import Member, Ownership, Pipeline, Team, TimeOff
 
 Row = TypeVar("Row", bound=SQLModel)
+# e-mail -> Slack user id, or None when no user has it; raises LookupFailed when it cannot say.
+SlackIdLookup = Callable[[str], str | None]
+
+
+class LookupFailed(Exception):
+    """The lookup could not answer (a missing scope, a refused token, Slack unreachable):
+    the message says why and what to do, and goes into the member's warning."""
 
 
 @dataclass
@@ -35,21 +51,39 @@ class SyncReport:
         return bool(self.changes)
 
 
-def sync_catalog(session: Session, catalog: CatalogFile, now: datetime) -> SyncReport:
-    """Make the database match `catalog`; returns what changed (nothing on a second run)."""
+@dataclass(frozen=True)
+class _Source:
+    """Where the entries come from, to name them in warnings, and how to find Slack ids."""
+
+    name: str
+    lookup: SlackIdLookup | None
+
+
+def sync_catalog(
+    session: Session,
+    catalog: CatalogFile,
+    now: datetime,
+    *,
+    lookup: SlackIdLookup | None = None,
+    source: str = "team.yaml",
+) -> SyncReport:
+    """Make the database match `catalog`; returns what changed (nothing on a second run).
+    `lookup` finds the Slack ids the file leaves out; `source` names the file in warnings."""
     report = SyncReport()
-    for team_entry in catalog.teams:
-        _sync_team(session, team_entry, now, report)
+    for index, team_entry in enumerate(catalog.teams):
+        _sync_team(session, team_entry, now, report, _Source(f"{source}: teams[{index}] {team_entry.id}", lookup))
     session.flush()
     return report
 
 
-def _sync_team(session: Session, entry: TeamEntry, now: datetime, report: SyncReport) -> None:
+def _sync_team(session: Session, entry: TeamEntry, now: datetime, report: SyncReport, source: _Source) -> None:
     team = _upsert(session, Team, entry.id, _team_values(entry), report)
     members_before = active_members(session, team.id)
     time_off_changed = False
     for position, member in enumerate(entry.members):
-        _upsert(session, Member, member.id, _member_values(team.id, position, member), report)
+        where = _Source(f"{source.name}: members[{position}] {member.id}", source.lookup)
+        values = _member_values(team.id, position, member) | {"slack_id": _slack_id(session, member, where, report)}
+        _upsert(session, Member, member.id, values, report)
         time_off_changed |= _sync_time_off(session, member, report, now)
     removed = [member_id for member_id in members_before if member_id not in {m.id for m in entry.members}]
     for position, pipeline in enumerate(entry.pipelines):
@@ -114,7 +148,6 @@ def _member_values(team_id: str, position: int, entry: MemberEntry) -> dict[str,
     return {
         "team_id": team_id,
         "name": entry.name,
-        "slack_id": entry.slack_id,
         "email": entry.email,
         "timezone": entry.timezone,
         "country": entry.country,
@@ -122,6 +155,37 @@ def _member_values(team_id: str, position: int, entry: MemberEntry) -> dict[str,
         "position": position,
         "active": True,
     }
+
+
+def _slack_id(session: Session, entry: MemberEntry, where: _Source, report: SyncReport) -> str:
+    """The id the file gives; else the one found earlier for the same e-mail; else what
+    `lookup` finds (a change line says so); else the placeholder, with a warning."""
+    if entry.slack_id is not None:
+        return entry.slack_id
+    stored = session.get(Member, entry.id)
+    if stored is not None and not is_placeholder(stored.slack_id) and stored.email.lower() == entry.email.lower():
+        return stored.slack_id
+    named = f"{where.name}: slack_id"
+    manual = "or put the member's id in `slack_id` (Slack profile → ⋮ → Copy member ID)"
+    if where.lookup is None:
+        report.warnings.append(
+            f"{named}: missing or a placeholder, and no Slack token to look up {entry.email}: "
+            f"set SLACK_BOT_TOKEN and run `oncall sync` again, {manual}"
+        )
+        return PLACEHOLDER_SLACK_ID
+    try:
+        found = where.lookup(entry.email)
+    except LookupFailed as error:
+        report.warnings.append(f"{named}: cannot look up {entry.email}: {error}; {manual}")
+        return PLACEHOLDER_SLACK_ID
+    if found is None:
+        report.warnings.append(
+            f"{named}: no active Slack user has the e-mail {entry.email}: "
+            f"put the address they sign in to Slack with in `email`, {manual}, then `oncall sync`"
+        )
+        return PLACEHOLDER_SLACK_ID
+    report.changes.append(f"member {entry.id}: slack_id {found} found from {entry.email}")
+    return found
 
 
 def _pipeline_values(team_id: str, position: int, entry: PipelineEntry) -> dict[str, Any]:

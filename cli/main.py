@@ -11,7 +11,7 @@ from sqlmodel import Session
 from catalog import owners as ownership
 from catalog.loader import load_catalog
 from catalog.queries import resolve_team
-from cli import announce, audit, render, time_off
+from cli import announce, audit, doctor, render, time_off
 from cli.common import FromOption, JsonOption, TeamOption, app, current_clock, day, emit, names, start_runtime
 from core.errors import OncallError
 from core.settings import MissingSetting, Settings
@@ -226,7 +226,8 @@ def sync(
     """Load the team file into the database (safe to repeat)."""
     settings = Settings() if file is None else Settings(oncall_team_file=file)
     runtime = start_runtime(settings)
-    report = planning.sync(runtime, Actor(FrontEnd.TEAM_FILE, str(settings.oncall_team_file)))
+    actor = Actor(FrontEnd.TEAM_FILE, str(settings.oncall_team_file))
+    report = planning.sync(runtime, actor, doctor.slack_lookup(settings))  # ids left out of the file, by e-mail
     typer.echo("\n".join(report.changes) if report.changed else "Already up to date: nothing changed.")
     for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
@@ -276,7 +277,7 @@ def serve(
     run_server(Settings(), port, host)
 
 
-COMMAND_MODULES = (announce, audit, time_off)  # each registers its commands on `app` when imported
+COMMAND_MODULES = (announce, audit, doctor, time_off)  # each registers its commands on `app` when imported
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from datetime import date
 
 from catalog import owners as ownership
 from catalog.queries import resolve_team
-from catalog.sync import SyncReport, sync_catalog
+from catalog.sync import SlackIdLookup, SyncReport, sync_catalog
 from core.timefmt import local_date
 from schedules import planner
 from schedules.fairness import FairnessReport
@@ -80,11 +80,13 @@ def apply_owners(
         return the_team, result
 
 
-def sync(runtime: Runtime, actor: Actor) -> SyncReport:
+def sync(runtime: Runtime, actor: Actor, lookup: SlackIdLookup | None = None) -> SyncReport:
     """Validate the whole team file first (nothing is locked or written if it is bad), then
-    load it under the writer lock of every team it names."""
+    load it under the writer lock of every team it names. `lookup` finds the Slack ids the
+    file leaves out, by e-mail (only those not found before: a handful of calls, once)."""
     catalog = read_team_file(runtime)
+    source = str(runtime.settings.oncall_team_file)
     with team_writer(runtime.engine, *(team.id for team in catalog.teams)) as session:
-        report = sync_catalog(session, catalog, runtime.clock())
+        report = sync_catalog(session, catalog, runtime.clock(), lookup=lookup, source=source)
         record_sync(session, actor, report, runtime)
         return report

@@ -120,7 +120,8 @@ def read_team_file(runtime: Runtime) -> CatalogFile:
 
 def sync_team_file(runtime: Runtime, session: Session) -> SyncReport:
     """Validate the configured team file, then load it in `session`'s transaction."""
-    return sync_catalog(session, read_team_file(runtime), runtime.clock())
+    source = str(runtime.settings.oncall_team_file)
+    return sync_catalog(session, read_team_file(runtime), runtime.clock(), source=source)
 
 
 def record_sync(session: Session, actor: audit.Actor, report: SyncReport, runtime: Runtime) -> None:
