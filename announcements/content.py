@@ -7,11 +7,12 @@ it) and the outbox records it as skipped.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from catalog.schema import is_placeholder
 from schedules.annotations import shift_notes
 from schedules.availability import overlaps, time_off
 from schedules.generate import rotation_of
@@ -94,7 +95,7 @@ class GroupUpdate:
 
     team_name: str
     handle: str
-    people: tuple[Person, Person]
+    people: tuple[Person, ...]  # those with a Slack id (a member still unresolved is left out)
 
 
 @dataclass(frozen=True)
@@ -115,18 +116,16 @@ def build(session: Session, row: Announcement, now: datetime) -> Content | None:
     late_since = row.due_at if now - row.due_at > LATE_AFTER else None
     if row.kind == AnnouncementKind.HOLIDAY:
         return _holiday_notice(session, team, row.subject, late_since)
-    shift = session.exec(select(Shift).where(Shift.team_id == team.id, Shift.start == _start_of(row))).first()
+    start = _start_of(row)
+    shift = session.exec(select(Shift).where(Shift.team_id == team.id, Shift.start == start)).first() if start else None
     if shift is None:
         return None
     current = on_call_at(session, team, shift.start)
     if current is None:
         return None
     if row.kind == AnnouncementKind.ONCALL_GROUP:
-        return (
-            GroupUpdate(team.name, team.oncall_group, (current.primary, current.secondary))
-            if team.oncall_group
-            else None
-        )
+        people = tuple(p for p in (current.primary, current.secondary) if not is_placeholder(p.slack_id))
+        return GroupUpdate(team.name, team.oncall_group, people) if team.oncall_group and people else None
     if row.kind == AnnouncementKind.TOPIC:
         return TopicUpdate(team.channel, current, team.oncall_group)
     facts = _facts(session, team, current)
@@ -136,13 +135,20 @@ def build(session: Session, row: Announcement, now: datetime) -> Content | None:
     if role is None:
         return None
     member = current.primary if role == Role.PRIMARY else current.secondary
+    if is_placeholder(member.slack_id):  # no Slack id yet (`oncall sync` reports it): nobody to DM
+        return None
     if row.kind == AnnouncementKind.HANDOFF_DM:
         return HandoffDM(facts, member, role, late_since)
     return _reminder(session, team, facts, member, role, late_since)
 
 
-def _start_of(row: Announcement) -> datetime:
-    return datetime.strptime(row.subject, "%Y-%m-%dT%H:%MZ").replace(tzinfo=row.due_at.tzinfo)
+def _start_of(row: Announcement) -> datetime | None:
+    """The shift's start the subject names; None for a subject of no known shape (a row
+    from before the outbox), which then no longer applies."""
+    try:
+        return datetime.strptime(row.subject, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def _role(shift: OnCall, member_id: str | None) -> Role | None:
@@ -198,7 +204,10 @@ def _reminder(
 
 def _holiday_notice(session: Session, team: Team, subject: str, late_since: datetime | None) -> HolidayNotice | None:
     day_text, _, name = subject.partition(":")
-    day = date.fromisoformat(day_text)
+    try:
+        day = date.fromisoformat(day_text)
+    except ValueError:  # a row from before the outbox
+        return None
     assignment = session.exec(
         select(HolidayAssignment).where(
             HolidayAssignment.team_id == team.id, HolidayAssignment.day == day, HolidayAssignment.holiday == name

@@ -38,6 +38,7 @@ LOOK_BACK = timedelta(days=14)  # how far back a sweep looks for messages never 
 LOOK_AHEAD = timedelta(days=8)  # how far ahead the next due time is searched
 CLAIM_TIMEOUT = timedelta(minutes=2)  # a send takes seconds; a claim this old was abandoned
 MAX_BACKOFF = timedelta(minutes=5)
+MAX_BATCHES = 100  # of `outbox.BATCH` rows per sweep
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,6 @@ class Scope:
 
     team_id: str | None = None
     kinds: Collection[AnnouncementKind] = ()
-
-    def covers(self, row: Announcement) -> bool:
-        return (self.team_id is None or row.team_id == self.team_id) and (not self.kinds or row.kind in self.kinds)
 
 
 @dataclass
@@ -70,14 +68,20 @@ class Announcer:
     grace: timedelta = timedelta(hours=6)
     workers: int = 8
 
-    def sweep(self, scope: Scope = Scope()) -> SweepReport:
+    def sweep(self, scope: Scope | None = None) -> SweepReport:
+        """Everything due now, batch after batch, so a thousand teams' handoffs at one
+        minute all go out in this sweep; a row put back for a retry waits for its time."""
+        scope = scope or Scope()
         now = self.runtime.clock()
         report = SweepReport()
         report.outcomes["skipped"] += self._record_due(now, scope)
-        with self.runtime.session() as session:
-            rows = [row for row in outbox.claimable(session, now, CLAIM_TIMEOUT) if scope.covers(row)]
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="announce") as pool:
-            report.outcomes.update(pool.map(self._send, rows))
+            for _ in range(MAX_BATCHES):
+                with self.runtime.session() as session:
+                    rows = outbox.claimable(session, now, CLAIM_TIMEOUT, team_id=scope.team_id, kinds=scope.kinds)
+                report.outcomes.update(pool.map(self._send_safely, rows))
+                if len(rows) < outbox.BATCH:
+                    break
         return report
 
     def next_wake(self) -> datetime | None:
@@ -126,6 +130,15 @@ class Announcer:
             )
         return len(skipped)
 
+    def _send_safely(self, row: Announcement) -> str:
+        """One row's send; whatever goes wrong stays with that row (retried after the claim
+        timeout at worst) and never stops the rest of the sweep."""
+        try:
+            return self._send(row)
+        except Exception:
+            log.exception("sending %s failed; it is retried after the claim timeout", row.key)
+            return "error"
+
     def _send(self, row: Announcement) -> str:
         now = self.runtime.clock()
         with session_scope(self.runtime.engine) as session:
@@ -139,8 +152,12 @@ class Announcer:
                 AnnouncementState.SKIPPED if not held.retried else AnnouncementState.FAILED,
                 f"not sent within {self.grace} of its time",
             )
-        with self.runtime.session() as session:
-            content = build(session, row, now)
+        try:
+            with self.runtime.session() as session:
+                content = build(session, row, now)
+        except Exception as error:  # the database failed, or a bug: put it back for a retry
+            log.exception("building %s failed", row.key)
+            return self._failed(row, held, DeliveryFailed(repr(error)[:200], permanent=False))
         if content is None:
             return self._give_up(
                 row, held, AnnouncementState.SKIPPED, "no longer applies: the shift or its people changed"
@@ -179,8 +196,12 @@ class Announcer:
                     delivered,
                 )
         if not won:  # another instance took the claim over meanwhile: it may have posted too
-            removed = self.courier.remove_duplicates(delivered, row.key, row.due_at - LATE_AFTER)
-            log.warning("%s: claim taken over while sending; %d duplicate(s) removed", row.key, removed)
+            try:
+                removed = self.courier.remove_duplicates(delivered, row.key, row.due_at - LATE_AFTER)
+            except DeliveryFailed as failure:
+                log.warning("%s: claim taken over while sending; could not check for a duplicate: %s", row.key, failure)
+                return "claim lost"
+            log.warning("%s: claim taken over while sending; %d duplicate(s) of ours removed", row.key, removed)
             return "claim lost"
         return state.value
 

@@ -25,7 +25,7 @@ from bot.views.message import Message
 from schedules.people import Person
 
 log = logging.getLogger(__name__)
-HISTORY_PAGES = 5  # of 200 messages: far more than a channel gets between due time and now
+HISTORY_PAGES = 10  # of 200 messages: far more than a channel gets between due time and now
 
 _INVITE = "invite the bot to the channel (`/invite @oncall` there), or fix `channel` in team.yaml"
 FIXES = {
@@ -85,11 +85,15 @@ class SlackCourier:
         return Delivered(str(response["channel"]), str(response["ts"]))
 
     def remove_duplicates(self, delivered: Delivered, key: str, since: datetime) -> int:
+        """Only our own post goes, and only when another copy exists: the one that won
+        the claim is what the outbox recorded."""
         if delivered.channel is None or delivered.ts is None:
             return 0
         found = self._tagged(delivered.channel, key, since)
-        self._delete(delivered.channel, found[1:])
-        return len(found[1:])
+        if len(found) < 2 or delivered.ts not in found:
+            return 0
+        self._delete(delivered.channel, [delivered.ts])
+        return 1
 
     def _destination(self, content: Content) -> tuple[str, Message]:
         if isinstance(content, Handoff):
@@ -128,13 +132,18 @@ class SlackCourier:
                     cursor=cursor,
                 )
             except SlackApiError as error:
+                failure = classify(error)
+                if not failure.permanent:  # rate limited, Slack down: ask again later, never guess
+                    raise failure from None
                 self._warn_once(
                     f"history:{channel}",
                     "cannot read the history of %s (%s): a message retried after a crash could be posted twice",
                     channel,
-                    error.response.get("error"),
+                    failure.error,
                 )
                 return found
+            except OSError as error:
+                raise DeliveryFailed(f"connection error: {error}", permanent=False) from None
             messages: list[dict[str, Any]] = response.get("messages", [])
             found += [str(message["ts"]) for message in messages if views.key_in(message) == key]
             cursor = (response.get("response_metadata") or {}).get("next_cursor")
@@ -143,9 +152,15 @@ class SlackCourier:
         return sorted(found, key=float)
 
     def _delete(self, channel: str, stamps: list[str]) -> None:
+        """Best effort: a duplicate already gone (another instance deleted it) is fine, and
+        a failed delete never turns a message that is in the channel into a failure."""
         for ts in stamps:
             log.warning("deleting a duplicate announcement in %s (ts %s)", channel, ts)
-            _call(self._client.chat_delete, channel=channel, ts=ts)
+            try:
+                _call(self._client.chat_delete, channel=channel, ts=ts)
+            except DeliveryFailed as failure:
+                if failure.error != "message_not_found":
+                    log.error("could not delete the duplicate %s in %s: %s", ts, channel, failure.describe())
 
     def _set_group(self, content: GroupUpdate) -> Delivered:
         group = self._group_id(content)
@@ -161,22 +176,33 @@ class SlackCourier:
             known = self._group_ids.get(handle)
         if known:
             return known
-        listed = _call(self._client.usergroups_list, include_disabled=True)
-        groups: list[dict[str, Any]] = listed.get("usergroups", [])
-        group = next((g for g in groups if g.get("handle") == handle), None)
-        if group is None:
-            name = f"{content.team_name} on call"[:80]
-            group = _call(
-                self._client.usergroups_create,
-                name=name,
-                handle=handle,
-                description="Who is on call now, kept by the oncall bot",
-            )["usergroup"]
-        elif group.get("date_delete"):
+        group = self._listed(handle) or self._created(content)
+        if group.get("date_delete"):
             _call(self._client.usergroups_enable, usergroup=group["id"])
         with self._lock:
             self._group_ids[handle] = str(group["id"])
         return str(group["id"])
+
+    def _listed(self, handle: str) -> dict[str, Any] | None:
+        listed = _call(self._client.usergroups_list, include_disabled=True)
+        groups: list[dict[str, Any]] = listed.get("usergroups", [])
+        return next((group for group in groups if group.get("handle") == handle), None)
+
+    def _created(self, content: GroupUpdate) -> dict[str, Any]:
+        """Created once; another instance creating it at the same moment is no failure."""
+        try:
+            created: dict[str, Any] = _call(
+                self._client.usergroups_create,
+                name=f"{content.team_name} on call"[:80],
+                handle=content.handle,
+                description="Who is on call now, kept by the oncall bot",
+            )["usergroup"]
+            return created
+        except DeliveryFailed as failure:
+            found = self._listed(content.handle) if "already_exists" in failure.error else None
+            if found is None:
+                raise
+            return found
 
     def _warn_once(self, topic: str, message: str, *args: object) -> None:
         with self._lock:

@@ -12,9 +12,10 @@ PostgreSQL and SQLite, so no lock is held while Slack is called:
   its claim to a takeover learns it (and must check for a duplicate post).
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import or_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,6 +25,8 @@ from storage.enums import AnnouncementKind, AnnouncementState
 from storage.models import Announcement
 
 ERROR_LIMIT = 500  # characters of a Slack error kept on the row
+# Rows per statement: 10 parameters each stays far below SQLite's 32,766 and psycopg's 65,535.
+BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -57,15 +60,33 @@ class Claim:
 def record(session: Session, dues: Sequence[Due], now: datetime, grace: timedelta) -> list[Announcement]:
     """Insert the rows not recorded yet and return them: pending at their due time, or
     skipped when their time passed more than `grace` ago (the bot was down)."""
-    if not dues:
-        return []
-    rows = [_new_row(due, now, grace) for due in dues]
+    known = _existing_keys(session, [due.key for due in dues])
+    fresh = [_new_row(due, now, grace) for due in dues if due.key not in known]
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(Announcement).values(rows).on_conflict_do_nothing(index_elements=["key"])
-    keys = list(session.connection().execute(statement.returning(col(Announcement.key))).scalars())
-    if not keys:
-        return []
-    return list(session.exec(select(Announcement).where(col(Announcement.key).in_(keys))))
+    keys: list[str] = []
+    for batch in _batches(fresh):  # a database caps the parameters of one statement
+        statement = insert(Announcement).values(batch).on_conflict_do_nothing(index_elements=["key"])
+        keys += session.connection().execute(statement.returning(col(Announcement.key))).scalars()
+    return [
+        row
+        for batch in _batches(keys)
+        for row in session.exec(select(Announcement).where(col(Announcement.key).in_(batch)))
+    ]
+
+
+def _existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    """Which of `keys` have a row: most sweeps find every due message recorded already."""
+    found: set[str] = set()
+    for batch in _batches(keys):
+        found.update(session.exec(select(Announcement.key).where(col(Announcement.key).in_(batch))))
+    return found
+
+
+T = TypeVar("T")
+
+
+def _batches(items: Sequence[T]) -> list[Sequence[T]]:
+    return [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
 
 
 def _new_row(due: Due, now: datetime, grace: timedelta) -> dict[str, object]:
@@ -84,9 +105,18 @@ def _new_row(due: Due, now: datetime, grace: timedelta) -> dict[str, object]:
     }
 
 
-def claimable(session: Session, now: datetime, claim_timeout: timedelta, limit: int = 500) -> list[Announcement]:
+def claimable(
+    session: Session,
+    now: datetime,
+    claim_timeout: timedelta,
+    *,
+    team_id: str | None = None,
+    kinds: Collection[AnnouncementKind] = (),
+    limit: int = BATCH,
+) -> list[Announcement]:
     """Rows ready to send, oldest due first: pending and due for an attempt, or claimed by
-    an instance that has not finished within the claim timeout."""
+    an instance that has not finished within the claim timeout; of one team or some kinds
+    when asked."""
     query = (
         select(Announcement)
         .where(
@@ -99,12 +129,17 @@ def claimable(session: Session, now: datetime, claim_timeout: timedelta, limit: 
         .order_by(col(Announcement.due_at), col(Announcement.id))
         .limit(limit)
     )
+    if team_id is not None:
+        query = query.where(Announcement.team_id == team_id)
+    if kinds:
+        query = query.where(col(Announcement.kind).in_([kind.value for kind in kinds]))
     return list(session.exec(query))
 
 
 def claim(session: Session, row: Announcement, instance: str, now: datetime) -> Claim | None:
     """Take `row` as it was read, or None when another instance changed it first."""
-    assert row.id is not None
+    if row.id is None:
+        raise ValueError("only a stored row can be claimed")
     statement = (
         update(Announcement)
         .where(
@@ -122,7 +157,7 @@ def claim(session: Session, row: Announcement, instance: str, now: datetime) -> 
 def finish(session: Session, held: Claim, **values: object) -> bool:
     """Set `values` on the claimed row, if the claim is still `held`; False when another
     instance took it over meanwhile."""
-    if isinstance(values.get("last_error"), str):
+    if values.get("last_error") is not None:
         values["last_error"] = str(values["last_error"])[:ERROR_LIMIT]
     statement = (
         update(Announcement)

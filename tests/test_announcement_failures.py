@@ -6,6 +6,8 @@ from datetime import timedelta
 import pytest
 
 from announcements.sweep import Announcer, Scope
+from storage import outbox
+from storage.db import session_scope
 from storage.enums import AnnouncementKind, AnnouncementState
 from tests.announcing import HANDOFF_7_DEC, TEAM_CHANNEL, MovingClock, announcer, key_of, posts, rows
 from tests.slack_fake import FakeSlack
@@ -122,3 +124,39 @@ def test_a_duplicate_found_on_takeover_is_deleted(database_url: str, slack: Fake
     [kept] = slack.workspace.messages_with_metadata_key(KEY)
     assert kept[1]["ts"] == first["ts"] == rows(database_url)[KEY].message_ts
     assert len(slack.calls_to("chat.delete")) == 1
+
+
+def test_a_history_lookup_slack_cannot_answer_is_retried_not_guessed(database_url: str, slack: FakeSlack) -> None:
+    """A retried row must not post while Slack cannot say whether the first attempt landed."""
+    slack.first_ts_seconds = int(HANDOFF_7_DEC.timestamp())
+    slack.fail_next("chat.postMessage", status=0, times=1)  # the first attempt's fate is unknown
+    slack.fail_next("conversations.history", status=503, headers={}, body={"ok": False, "error": "service_unavailable"})
+    clock = MovingClock(HANDOFF_7_DEC + timedelta(seconds=1))
+    with announcer(database_url, slack, clock) as instance:
+        instance.sweep(HANDOFF)
+        clock.advance(seconds=6)
+        instance.sweep(HANDOFF)  # history fails: no post, back to pending
+        assert len(slack.calls_to("chat.postMessage")) == 1
+        assert rows(database_url)[KEY].state == AnnouncementState.PENDING
+        _sweep_until_done(clock, instance, database_url)
+    assert len(slack.workspace.messages_with_metadata_key(KEY)) == 1
+
+
+def test_thousands_of_rows_are_recorded_and_swept_in_batches(database_url: str, slack: FakeSlack) -> None:
+    """More rows than one statement may carry; rows no message can be built for (as left by
+    an older release) are skipped without stopping the sweep."""
+    clock = MovingClock(HANDOFF_7_DEC + timedelta(seconds=1))
+    with announcer(database_url, slack, clock) as instance:
+        dues = [
+            outbox.Due(
+                f"data-eng:handoff:old-{i}", "data-eng", AnnouncementKind.HANDOFF, f"old-{i}", None, HANDOFF_7_DEC
+            )
+            for i in range(1200)
+        ]
+        with session_scope(instance.runtime.engine) as session:
+            assert len(outbox.record(session, dues, clock.at, timedelta(hours=6))) == 1200
+        with session_scope(instance.runtime.engine) as session:
+            assert outbox.record(session, dues, clock.at, timedelta(hours=6)) == []
+        report = instance.sweep(HANDOFF)
+    assert report.outcomes["skipped"] == 1200 + 1 and report.outcomes["sent"] == 1  # + last week's, missed
+    assert [key_of(post) for post in posts(slack, TEAM_CHANNEL)] == [KEY]

@@ -1,8 +1,11 @@
 """Handoffs, DMs, reminders, the user group and the topic: once per key, whatever reruns,
 restarts and clock changes happen; built from the database at send time."""
 
+import json
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -28,6 +31,7 @@ from tests.announcing import (
 )
 from tests.conftest import make_settings
 from tests.slack_fake import FakeSlack
+from tests.test_catalog import write_variant
 from usecases import time_off
 from usecases.audit import Actor
 from usecases.runtime import open_runtime
@@ -243,3 +247,26 @@ def test_members_table_is_what_the_keys_name(database_url: str, slack: FakeSlack
     engine.dispose()
     recipients = {row.recipient for row in rows(database_url).values() if row.recipient}
     assert recipients <= ids
+
+
+def test_a_member_without_a_slack_id_is_named_not_mentioned_and_gets_no_dm(
+    database_url: str, slack: FakeSlack, tmp_path: Path
+) -> None:
+    """A member `oncall sync` could not find yet (placeholder id) is shown by name in the
+    channel; no DM goes to the placeholder, and the user group holds only real people."""
+
+    def unresolved(team: dict[str, Any]) -> None:
+        for member in team["members"]:
+            if member["id"] == "alice":
+                member.pop("slack_id")
+
+    team_file = write_variant(tmp_path, unresolved)
+    clock = MovingClock(HANDOFF_7_DEC + timedelta(seconds=1))
+    with announcer(database_url, slack, clock, oncall_team_file=team_file) as instance:
+        instance.sweep()
+    [handoff] = posts(slack, TEAM_CHANNEL)
+    assert "*Alice*" in _texts(handoff) and "U0000000" not in _texts(handoff)
+    assert not [call for call in slack.calls if "U0000000" in json.dumps(call.body)]
+    dm = rows(database_url)["data-eng:handoff-dm:2026-12-07T15:00Z:alice"]
+    assert dm.state == AnnouncementState.SKIPPED
+    assert slack.workspace.usergroup_members("data-oncall") == [BOB]

@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.mrkdwn import SECTION_LIMIT, escape_mrkdwn, fit
+from catalog.schema import is_placeholder
 from schedules.people import Person
 
 MAX_BLOCKS = 50  # per message
@@ -47,7 +48,10 @@ def pages(text: str, blocks: Sequence[Block]) -> list[Message]:
 
 
 def mention(person: Person | None) -> str:
-    return f"<@{person.slack_id}>" if person else "_nobody_"
+    """A mention, or the name in bold for a member whose Slack id is not known yet."""
+    if person is None:
+        return "_nobody_"
+    return f"*{escape_mrkdwn(person.name)}*" if is_placeholder(person.slack_id) else f"<@{person.slack_id}>"
 
 
 def channel_link(channel: str) -> str:
