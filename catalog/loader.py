@@ -193,18 +193,21 @@ def _cross_reference_problems(raw: Any, runbooks: Collection[str]) -> Iterable[s
     yield from _duplicates([(where, _text(member, "id")) for where, member in members], "member")
     pipelines = [entry for where, team in teams for entry in _entries(team, "pipelines", where)]
     yield from _duplicates([(where, _text(pipeline, "id")) for where, pipeline in pipelines], "pipeline")
+    groups = [(where, (_text(team, "oncall_group") or "").removeprefix("@") or None) for where, team in teams]
+    yield from _duplicates(groups, "team", "oncall_group")  # two teams would overwrite one group's people
     for where, team in teams:
         yield from _team_problems(where, team, runbooks)
 
 
-def _duplicates(entries: list[tuple[str, str | None]], kind: str) -> Iterable[str]:
-    """Every entry reusing an id, named by its place in the file and the first user's."""
+def _duplicates(entries: list[tuple[str, str | None]], kind: str, field: str = "id") -> Iterable[str]:
+    """Every entry reusing an id (or another unique `field`), named by its place in the
+    file and the first user's."""
     first: dict[str, str] = {}
     for where, entry_id in entries:
         if entry_id is None:
             continue
         if entry_id in first:
-            yield f"{where}: id: duplicate {kind} id {_quoted(entry_id)} (already used by {first[entry_id]})"
+            yield f"{where}: {field}: duplicate {kind} {field} {_quoted(entry_id)} (already used by {first[entry_id]})"
         else:
             first[entry_id] = where
 

@@ -380,3 +380,21 @@ def test_any_value_typed_as_garbage_is_a_catalog_error(line: int, typed: str, tm
     path = tmp_path / "team.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     _loads_or_refuses(path)
+
+
+def test_two_teams_cannot_share_an_oncall_group(tmp_path: Path) -> None:
+    """Each handoff sets the group to its own pair: two teams would overwrite each other."""
+    data = copy.deepcopy(team_data())
+    second = copy.deepcopy(data["teams"][0])
+    second.update(id="data-science", name="Data Science", channel="C0SCIENCE", oncall_group="@data-oncall")
+    for index, member in enumerate(second["members"]):
+        member.update(id=f"{member['id']}-ds", slack_id=f"U0DS{index}X")
+    second["pipelines"] = []
+    data["teams"].append(second)
+    path = tmp_path / "team.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    assert any(
+        "teams[1] data-science: oncall_group: duplicate team oncall_group 'data-oncall' (already used by teams[0]"
+        in line
+        for line in problems(path)
+    ), problems(path)
