@@ -6,7 +6,7 @@ an in-memory scheduler with two jobs and no state worth keeping:
 - `sweep`, every minute and once at start (catching up on what fell due while down);
 - `next-due`, a one-off at the next instant something falls due (a handoff at 10:00
   New York fires at 10:00:00, not up to a minute later), recomputed from the shifts in
-  the database after every sweep and whenever this instance changes a schedule.
+  the database after every sweep (so a changed schedule counts within a minute).
 
 Several instances sweeping at once is safe: every send is a claim only one can win.
 """
@@ -42,13 +42,6 @@ class AnnouncementScheduler:
         )
         self._scheduler.start()
         log.info("announcements: sweeping every %.0f s, and at each due time", self._every.total_seconds())
-
-    def schedule_changed(self) -> None:
-        """Sweep now: the next due time may have moved."""
-        if self._scheduler.running:
-            self._scheduler.add_job(
-                self._sweep, "date", run_date=datetime.now(UTC), id="next-due", replace_existing=True
-            )
 
     def shutdown(self) -> None:
         """Stop, letting a sweep in progress finish its sends (each is claimed: an

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from announcements.scheduler import AnnouncementScheduler
 from announcements.sweep import Announcer
 from bot.courier import SlackCourier
+from core.settings import Settings
 from storage import outbox
 from usecases.runtime import Runtime
 
@@ -23,10 +24,14 @@ def instance_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def plain_client(settings: Settings, token: str) -> WebClient:
+    """A client with no retry handlers: the outbox retries through its history check (a
+    post retried inside one call could land twice), and the doctor reports what it meets."""
+    return WebClient(token=token, base_url=settings.slack_api_url, timeout=TIMEOUT_SECONDS, retry_handlers=[])
+
+
 def slack_announcer(runtime: Runtime, token: str) -> Announcer:
-    """No retry handlers on this client: every retry goes through the outbox, which
-    checks Slack's history before posting again (see `bot.courier`)."""
-    client = WebClient(token=token, base_url=runtime.settings.slack_api_url, timeout=TIMEOUT_SECONDS, retry_handlers=[])
+    client = plain_client(runtime.settings, token)
     grace = timedelta(hours=runtime.settings.announce_grace_hours)
     return Announcer(runtime, SlackCourier(client), instance_name(), grace=grace)
 

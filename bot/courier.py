@@ -233,11 +233,17 @@ def classify(error: SlackApiError) -> DeliveryFailed:
     return DeliveryFailed(code + needed, permanent=True, fix=FIXES.get(code, "Slack refused the message: see the log"))
 
 
+def header(headers: dict[str, Any] | None, name: str) -> str | None:
+    """A response header by name in any case (slack_sdk keeps the server's spelling), its
+    first value when repeated."""
+    for key, value in (headers or {}).items():
+        if key.lower() == name.lower():
+            return ",".join(value) if isinstance(value, list) else str(value)
+    return None
+
+
 def _retry_after(headers: dict[str, Any]) -> float:
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            try:
-                return max(1.0, float(value if not isinstance(value, list) else value[0]))
-            except ValueError:
-                break
-    return 1.0
+    try:
+        return max(1.0, float((header(headers, "Retry-After") or "1").split(",")[0]))
+    except ValueError:
+        return 1.0

@@ -20,19 +20,19 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 from sqlmodel import Session, col, select
 
-from bot.announcing import TIMEOUT_SECONDS
+from bot.announcing import plain_client
 from bot.channel_checks import channel_findings, channel_uses
+from bot.courier import header
 from bot.emails import email_lookup
 from bot.findings import REINSTALL, RETRY, Finding, Refused, Severity, ask, could_not, fix_for
 from bot.tokens import rejected
 from catalog.schema import is_placeholder
 from catalog.sync import LookupFailed, SlackIdLookup
 from core.errors import OncallError
-from core.settings import Settings
 from storage.models import Member, Team
 from usecases.runtime import Runtime
 
-__all__ = ["REQUIRED_SCOPES", "Finding", "Severity", "authenticate", "check_at_start", "check_workspace", "web_client"]
+__all__ = ["REQUIRED_SCOPES", "Finding", "Severity", "authenticate", "check_at_start", "check_workspace"]
 log = logging.getLogger(__name__)
 
 
@@ -73,11 +73,6 @@ class Unreachable(OncallError):
     """Slack could not be asked at all (network, SLACK_API_URL, Slack down)."""
 
 
-def web_client(settings: Settings, token: str) -> WebClient:
-    """Like `bot.announcing`'s: the configured API URL, 10 s, no retry handlers."""
-    return WebClient(token=token, base_url=settings.slack_api_url, timeout=TIMEOUT_SECONDS, retry_handlers=[])
-
-
 def authenticate(client: WebClient) -> SlackResponse:
     """`auth.test`; a token Slack refuses raises `RejectedToken`, like a missing one (exit 2)."""
     try:
@@ -115,7 +110,7 @@ def check_at_start(runtime: Runtime, token: str) -> threading.Thread:
     def run() -> None:
         try:
             with runtime.session() as session:
-                findings = check_workspace(web_client(runtime.settings, token), session)
+                findings = check_workspace(plain_client(runtime.settings, token), session)
         except Exception:
             log.exception("the workspace checks failed (serving anyway)")
             return
@@ -136,11 +131,8 @@ def _token_finding(refusal: Refused) -> Finding:
 
 def _granted(auth: SlackResponse) -> set[str] | None:
     """The scopes in the `X-OAuth-Scopes` header (any case), or None when it is absent."""
-    for name, value in (auth.headers or {}).items():
-        if name.lower() == "x-oauth-scopes":
-            text = value if isinstance(value, str) else ",".join(value)
-            return {scope.strip() for scope in text.split(",") if scope.strip()}
-    return None
+    text = header(auth.headers, "X-OAuth-Scopes")
+    return None if text is None else {scope.strip() for scope in text.split(",") if scope.strip()}
 
 
 def _scope_findings(granted: set[str] | None, groups: bool, private: bool) -> list[Finding]:

@@ -25,7 +25,7 @@ from waitress import wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
 from announcements.scheduler import AnnouncementScheduler
-from bot.announcing import health_details, start_scheduler
+from bot.announcing import health_details, slack_announcer, start_scheduler
 from bot.app import OncallApp, build_app
 from bot.doctor import check_at_start
 from bot.edge import EVENTS_PATH, HEALTH_PATH, MAX_BODY_BYTES, SlackEdge, health_app
@@ -75,7 +75,7 @@ def _health(runtime: Runtime, scheduler: AnnouncementScheduler | None) -> "WSGIA
 def serve(settings: Settings, port: int | None = None, host: str | None = None) -> None:
     """Run until SIGTERM or SIGINT. Missing or refused tokens are reported before
     anything is served."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _log_to_stderr()
     token = require(settings.slack_bot_token, "SLACK_BOT_TOKEN")
     app_token = None if settings.slack_app_token is None else require(settings.slack_app_token, "SLACK_APP_TOKEN")
     if app_token is None:
@@ -93,6 +93,24 @@ def serve(settings: Settings, port: int | None = None, host: str | None = None) 
     finally:
         if scheduler is not None:
             scheduler.shutdown()
+
+
+def work(settings: Settings) -> None:
+    """`oncall worker`: only the announcement scheduler, until SIGTERM or SIGINT; the sweep
+    in progress finishes its sends first."""
+    _log_to_stderr()
+    token = require(settings.slack_bot_token, "SLACK_BOT_TOKEN")
+    scheduler = AnnouncementScheduler(slack_announcer(open_runtime(settings), token))
+    stopping = threading.Event()
+    _on_termination(stopping.set)
+    scheduler.start()
+    stopping.wait()
+    scheduler.shutdown()
+    log.info("stopped")
+
+
+def _log_to_stderr() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def _serve_http(edge: SlackEdge, app: OncallApp, address: tuple[str, int]) -> None:

@@ -1,8 +1,6 @@
 """`oncall announce` (run a job once, as if at an instant), `oncall announcements` (what
 went out, what is coming) and `oncall worker` (only the scheduler, no HTTP)."""
 
-import signal
-import threading
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -125,18 +123,6 @@ def _text(entries: list[dict[str, Any]], team: Team, people: dict[str, str]) -> 
 @app.command()
 def worker() -> None:
     """Only the scheduler (handoffs, reminders, notices), for deployments that run it apart from `serve`."""
-    import logging
+    from bot.server import work
 
-    from bot.announcing import start_scheduler
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings(oncall_announcements=True)
-    token = require(settings.slack_bot_token, "SLACK_BOT_TOKEN")
-    runtime = start_runtime(settings)
-    scheduler = start_scheduler(runtime, token)
-    stopped = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopped.set())
-    stopped.wait()
-    if scheduler is not None:
-        scheduler.shutdown()
+    work(Settings())

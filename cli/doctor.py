@@ -19,11 +19,12 @@ def doctor() -> None:
 
     The teams checked are those the database holds (what the bot serves): after editing
     the team file, `oncall sync` first."""
-    from bot.doctor import Severity, authenticate, check_workspace, web_client
+    from bot.announcing import plain_client
+    from bot.doctor import Severity, authenticate, check_workspace
 
     settings = Settings()
     token = require(settings.slack_bot_token, "SLACK_BOT_TOKEN")
-    client = web_client(settings, token)
+    client = plain_client(settings, token)
     auth = authenticate(client)  # a refused token is one line and exit 2, like a missing one
     runtime = start_runtime(settings)
     with runtime.session() as session:
@@ -40,7 +41,7 @@ def slack_lookup(settings: Settings) -> SlackIdLookup | None:
     members stay unresolved, with a warning each, and the sync goes on)."""
     if settings.slack_bot_token is None or not settings.slack_bot_token.get_secret_value():
         return None
-    from bot.doctor import web_client
+    from bot.announcing import plain_client
     from bot.emails import email_lookup
 
-    return email_lookup(web_client(settings, settings.slack_bot_token.get_secret_value()))
+    return email_lookup(plain_client(settings, settings.slack_bot_token.get_secret_value()))

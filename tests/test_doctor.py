@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 import cli.main  # noqa: F401  (registers every command on `app`)
 from bot import doctor
+from bot.announcing import plain_client
 from cli.common import Injected, app
 from core.clock import fixed_clock
 from tests.conftest import NOW, REPO, TEAM_FILE
@@ -238,7 +239,7 @@ def test_a_missing_token_is_one_line_and_exit_2(slack: FakeSlack, database_url: 
 
 def test_check_workspace_reports_a_refused_token_as_its_only_finding(runtime: Runtime, slack: FakeSlack) -> None:
     slack.set_response("auth.test", {"ok": False, "error": "token_revoked"})
-    client = doctor.web_client(runtime.settings.model_copy(update={"slack_api_url": slack.api_url}), BOT_TOKEN)
+    client = plain_client(runtime.settings.model_copy(update={"slack_api_url": slack.api_url}), BOT_TOKEN)
     with runtime.session() as session:
         findings = doctor.check_workspace(client, session)
     assert [(f.subject, f.problem, f.severity) for f in findings] == [
