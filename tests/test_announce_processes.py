@@ -191,3 +191,25 @@ def test_announcements_lists_sent_and_upcoming(
     assert sent | {"last_error": None} in entries
     upcoming = {(entry["due_at"], entry["kind"]) for entry in entries if entry["state"] == "upcoming"}
     assert ("2026-12-14T15:00:00+00:00", "handoff") in upcoming
+
+
+def test_the_worker_alone_posts_what_is_due_and_stops_on_sigterm(
+    database_url: str, workdir: Path, slack: FakeSlack
+) -> None:
+    """`oncall worker` (the Procfile's `worker:`): the scheduler without HTTP catches up on
+    a handoff missed by 20 minutes, once, and exits 0 on SIGTERM."""
+    due = _due_minutes_ago(workdir, 20)
+    slack.first_ts_seconds = int(time.time())
+    env = _env(workdir, database_url, slack)
+    worker = subprocess.Popen([str(ONCALL), "worker"], cwd=workdir, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        handoff = f"data-eng:handoff:{due:%Y-%m-%dT%H:%MZ}"
+        slack.wait_for("chat.postMessage", timeout=120, where=lambda call: handoff in json.dumps(call.body))
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, err
+    assert _once_each(slack)[handoff] == 1
+    assert rows(database_url)[handoff].state == AnnouncementState.LATE
